@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command: sets up what is missing (toolchain, local cluster), then runs
+# every suite against the real engine and the real cluster. Extra arguments go to pytest.
+#   usage: scripts/test.sh [pytest arguments]      e.g. scripts/test.sh tests/unit
+set -euo pipefail
+project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$project_root"
+
+toolchain/ensure.sh
+# shellcheck source=toolchain/env.sh
+source toolchain/env.sh
+cluster/up.sh
+eval "$(cluster/status.sh --env)"
+if [[ $# -eq 0 ]]; then
+  set -- tests
+fi
+exec python -m pytest "$@"

@@ -1,0 +1,184 @@
+"""The demo end to end with the real Pulumi engine and provider on the real local cluster.
+
+The tests run in order on one throwaway stack (its own copy of the program and local backend):
+deploy, scale, v2 under live traffic, rollback from the stack history, self-healing, a failed
+rollout that keeps the old version serving, and destroy. They fail (never skip) when the cluster
+or the toolchain is missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from typing import Iterator
+
+import pytest
+from pulumi import automation as auto
+
+from scripts.rollback import rollback
+from tests.support.kube import deployment_settled, is_ready, kubectl, kubectl_json, pods, ready_pods, wait_until
+from tests.support.project import LOCAL_CLUSTER_CONFIG, ProjectCopy, copy_project, require_pulumi_cli
+from tests.support.traffic import SteadyLoad
+
+pytestmark = pytest.mark.e2e
+
+V1 = "Hola desde Kubernetes 👋"
+V2 = "Hola desde K8s v2 🚀"
+NAMESPACE, DEPLOYMENT, SELECTOR = "demo", "hello-api", "app=hello-api"
+MAX_UNAVAILABLE = 1
+MIN_REQUESTS_PER_SECOND = 100
+FAILED_ROLLOUT_TIMEOUT_SECONDS = 40
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> ProjectCopy:
+    require_pulumi_cli()
+    return copy_project(tmp_path_factory.mktemp("e2e") / "project")
+
+
+@pytest.fixture(scope="module")
+def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
+    leftover = kubectl("get", "namespace", NAMESPACE, check=False)
+    assert leftover.returncode != 0, f"namespace {NAMESPACE} already exists: delete it before the e2e tests"
+    workspace = auto.LocalWorkspaceOptions(work_dir=str(project.directory), env_vars=project.pulumi_env)
+    stack = auto.create_stack("e2e", work_dir=str(project.directory), opts=workspace)
+    stack.set_all_config({key: auto.ConfigValue(value) for key, value in LOCAL_CLUSTER_CONFIG.items()})
+    yield stack
+    # Leave nothing behind, even when a test failed half-way.
+    if stack.export_stack().deployment.get("resources"):
+        stack.destroy()
+    stack.workspace.remove_stack(stack.name)
+
+
+def http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
+
+
+def answers(url: str, count: int = 20) -> set[str]:
+    return {http_get(url).strip() for _ in range(count)}
+
+
+def up(stack: auto.Stack, message: str) -> auto.UpResult:
+    return stack.up(message=message, on_output=print)
+
+
+def set_config(stack: auto.Stack, **values: str) -> None:
+    for key, value in values.items():
+        stack.set_config(f"demo-orq:{key}", auto.ConfigValue(value))
+
+
+class UnavailabilityWatch:
+    """Polls the Deployment during an update and keeps the most pods it ever missed."""
+
+    def __init__(self, replicas: int) -> None:
+        self.replicas, self.worst = replicas, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            status = kubectl_json("-n", NAMESPACE, "get", "deployment", DEPLOYMENT).get("status", {})
+            self.worst = max(self.worst, self.replicas - status.get("availableReplicas", 0))
+            time.sleep(0.3)
+
+    def __enter__(self) -> "UnavailabilityWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_up_deploys_v1_with_three_ready_pods(stack: auto.Stack):
+    result = up(stack, "v1")
+    assert list(result.outputs)[0] == "url"
+    url = result.outputs["url"].value
+    assert url == "http://127.0.0.1:30080/"
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 3), 120, "3 ready pods")
+    assert len(ready_pods(NAMESPACE, SELECTOR)) == 3
+    assert http_get(url) == V1 + "\n"  # emoji intact, as http-echo answers
+
+
+def test_scaling_to_five_by_config_keeps_the_existing_pods(stack: auto.Stack):
+    before = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
+              for p in pods(NAMESPACE, SELECTOR)}
+    set_config(stack, replicas="5")
+    up(stack, "scale to 5")
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "5 ready pods")
+    after = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
+             for p in ready_pods(NAMESPACE, SELECTOR)}
+    assert len(after) == 5
+    assert {uid: after.get(uid) for uid in before} == before, "an existing pod was replaced or restarted"
+
+
+def test_v2_rolls_out_under_live_traffic_without_a_failed_request(stack: auto.Stack):
+    url = stack.outputs()["url"].value
+    set_config(stack, message=V2)
+    with UnavailabilityWatch(replicas=5) as watch, SteadyLoad(url, rate=150) as load:
+        up(stack, "v2")
+        wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "v2 settled")
+        time.sleep(2)
+    report = load.report
+    print(f"\nv2 rollout traffic: {report.summary()}; most pods unavailable: {watch.worst}")
+    assert report.failures == [], report.failures[:5]
+    assert report.requests_per_second() >= MIN_REQUESTS_PER_SECOND
+    assert report.body_sequence() == [V1 + "\n", V2 + "\n"]
+    assert {a.body for a in report.answers[-50:]} == {V2 + "\n"}
+    assert watch.worst <= MAX_UNAVAILABLE
+
+
+def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
+    v1_update = next(u for u in stack.history() if u.message == "scale to 5")
+    result = rollback(stack, v1_update.version, on_output=print)
+    assert result.summary.result == "succeeded"
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "rollback settled")
+    assert answers(stack.outputs()["url"].value) == {V1}
+    newest = stack.history()[0]
+    assert newest.message == f"rollback to update {v1_update.version}"
+    assert "demo-orq:message" not in stack.get_all_config()  # v1 used the default message
+
+
+def test_deleted_pods_come_back_by_themselves(stack: auto.Stack):
+    before = {p["metadata"]["uid"] for p in pods(NAMESPACE, SELECTOR)}
+    started = time.monotonic()
+    kubectl("-n", NAMESPACE, "delete", "pod", "-l", SELECTOR, "--force", "--grace-period=0", "--wait=false")
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5)
+               and len([p for p in ready_pods(NAMESPACE, SELECTOR) if p["metadata"]["uid"] not in before]) == 5,
+               180, "5 new ready pods", interval=0.2)
+    print(f"\nself-healing: 5 new pods Ready {time.monotonic() - started:.1f}s after deleting all of them")
+    assert answers(stack.outputs()["url"].value) == {V1}
+
+
+def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(stack: auto.Stack):
+    url = stack.outputs()["url"].value
+    set_config(stack, image="hashicorp/http-echo:0.0.0-missing",
+               rolloutTimeout=str(FAILED_ROLLOUT_TIMEOUT_SECONDS))
+    with SteadyLoad(url, rate=150) as load:
+        started = time.monotonic()
+        with pytest.raises(auto.CommandError) as failure:
+            up(stack, "broken image")
+        elapsed = time.monotonic() - started
+        time.sleep(2)
+    report = load.report
+    print(f"\nfailed rollout: pulumi up failed after {elapsed:.0f}s; traffic: {report.summary()}")
+    assert elapsed < FAILED_ROLLOUT_TIMEOUT_SECONDS + 60
+    assert "ImagePull" in str(failure.value) or "ErrImage" in str(failure.value), str(failure.value)[-3000:]
+    assert report.failures == [], report.failures[:5]
+    assert set(report.bodies) == {V1 + "\n"}
+    assert len([p for p in ready_pods(NAMESPACE, SELECTOR)]) >= 5 - MAX_UNAVAILABLE
+
+    result = rollback(stack, None, on_output=print)
+    assert result.summary.result == "succeeded"
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "rollback after failure settled")
+    images = {p["spec"]["containers"][0]["image"] for p in pods(NAMESPACE, SELECTOR) if is_ready(p)}
+    assert images == {"hashicorp/http-echo:0.2.3"}
+
+
+def test_destroy_leaves_nothing_in_the_cluster(stack: auto.Stack):
+    stack.destroy(on_output=print)
+    wait_until(lambda: kubectl("get", "namespace", NAMESPACE, check=False).returncode != 0, 180,
+               f"namespace {NAMESPACE} to be gone")
+    assert stack.export_stack().deployment.get("resources") in (None, [])

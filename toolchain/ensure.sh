@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Provides everything `pulumi preview/up` needs, building only what is missing:
+#   - the project's virtualenv (venv/) with the pinned SDKs from requirements.txt;
+#   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
+#     built from the Go module proxy into the cache, with a Python language host beside it;
+#   - the pulumi-resource-kubernetes plugin at the version the SDK asks for.
+# Running it twice is a no-op. Then `source toolchain/env.sh` puts them on PATH.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=toolchain/lib.sh
+source "$here/lib.sh"
+
+check_pins_match_requirements() {
+  local req="$project_root/requirements.txt"
+  grep -qx "pulumi==$PULUMI_VERSION" "$req" ||
+    die "requirements.txt must pin pulumi==$PULUMI_VERSION (toolchain/versions.env); change both together"
+  grep -qx "pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION" "$req" ||
+    die "requirements.txt must pin pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION (toolchain/versions.env); change both together"
+}
+
+ensure_virtualenv() {
+  local venv="$project_root/venv" stamp="$project_root/venv/.requirements.sha256"
+  local want; want="$(sha256sum "$project_root/requirements.txt" | cut -d' ' -f1)"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && { log "virtualenv up to date"; return; }
+  log "installing the Python packages of requirements.txt into venv/"
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$project_root/requirements.txt"
+  echo "$want" > "$stamp"
+}
+
+installed_pulumi_is_suitable() {
+  local pulumi version
+  pulumi="$(command -v pulumi || true)"
+  [[ -n "$pulumi" && "$pulumi" != "$(cli_dir)/bin/pulumi" ]] || return 1
+  version="$(pulumi version 2>/dev/null)" || return 1
+  # Any 3.x CLI at least as new as the SDK runs this program.
+  python3 - "$version" "$PULUMI_VERSION" <<'PY'
+import sys
+have, want = (tuple(int(p) for p in v.lstrip("v").split("-")[0].split(".")[:3]) for v in sys.argv[1:])
+sys.exit(0 if have[0] == want[0] and have >= want else 1)
+PY
+}
+
+install_language_host() {
+  local bin; bin="$(cli_dir)/bin"
+  local sdk; sdk="$(go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  # Pulumi's own runner of Python programs (module-cache files lose their exec bit: copy, not link).
+  install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
+  install -m 0644 "$toolchain_root/pulumi_language_python.py" "$bin/pulumi_language_python.py"
+  cat > "$bin/pulumi-language-python" <<'SH'
+#!/bin/sh
+# Pulumi's Python language host (demo-orq's, see toolchain/pulumi_language_python.py).
+# It runs in the project's virtualenv, which has grpcio and the pulumi SDK.
+python=python3
+[ -x "$PWD/venv/bin/python" ] && python="$PWD/venv/bin/python"
+[ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ] && python="$VIRTUAL_ENV/bin/python"
+exec "$python" "$(dirname "$0")/pulumi_language_python.py" "$@"
+SH
+  chmod 0755 "$bin/pulumi-language-python"
+}
+
+ensure_pulumi_cli() {
+  if installed_pulumi_is_suitable; then
+    log "using the installed pulumi $(pulumi version) at $(command -v pulumi)"
+    return
+  fi
+  "$toolchain_root/build-go.sh" cli
+  install_language_host
+  log "pulumi $("$(cli_dir)/bin/pulumi" version) ready in $(cli_dir)/bin"
+}
+
+ensure_kubernetes_provider() {
+  # shellcheck source=toolchain/env.sh
+  source "$toolchain_root/env.sh"
+  if pulumi plugin ls 2>/dev/null | grep -Eq "^kubernetes +resource +$PULUMI_KUBERNETES_VERSION "; then
+    log "plugin kubernetes $PULUMI_KUBERNETES_VERSION already installed"
+    return
+  fi
+  "$toolchain_root/build-go.sh" provider
+  pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
+    --file "$(provider_dir)/bin/pulumi-resource-kubernetes"
+  log "plugin kubernetes $PULUMI_KUBERNETES_VERSION installed"
+}
+
+check_pins_match_requirements
+ensure_virtualenv
+ensure_pulumi_cli
+ensure_kubernetes_provider
+log "toolchain ready; run: source toolchain/env.sh"

@@ -1,0 +1,17 @@
+# Source this file to use the project's toolchain in the current shell:
+#   source toolchain/env.sh
+# It puts the Pulumi CLI (built by toolchain/ensure.sh, unless one was installed) and the
+# project's virtualenv on PATH, and sets safe defaults that a user's own settings override.
+_demo_orq_toolchain="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=toolchain/lib.sh
+source "$_demo_orq_toolchain/lib.sh"
+export PATH="$(cli_dir)/bin:$project_root/venv/bin:$PATH"
+# Local state inside the project (git-ignored): no account needed. `pulumi login` elsewhere
+# and then setting PULUMI_BACKEND_URL yourself takes precedence.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$project_root/.pulumi-state}"
+# The documented passphrase of the local stacks' secrets; set your own to override it.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-demo-orq}"
+# Nothing can be downloaded here: a missing plugin must fail at once, not try the network.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+unset _demo_orq_toolchain

@@ -1,0 +1,12 @@
+# Shared settings of the toolchain scripts (sourced, not run).
+toolchain_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project_root="$(dirname "$toolchain_root")"
+# shellcheck source=toolchain/versions.env
+source "$toolchain_root/versions.env"
+cache_root="${DEMO_ORQ_CACHE:-$HOME/.cache/demo-orq}"
+
+log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[toolchain] error: %s\n' "$*" >&2; exit 1; }
+
+cli_dir() { echo "$cache_root/pulumi/v$PULUMI_VERSION"; }
+provider_dir() { echo "$cache_root/pulumi-kubernetes/v$PULUMI_KUBERNETES_VERSION"; }
