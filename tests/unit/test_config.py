@@ -1,0 +1,187 @@
+"""The stack config is read, typed and checked before anything is deployed (plain Python)."""
+
+import os
+
+import pytest
+
+from components import HelloAppArgs
+from demo_config import KEYS, ConfigError, DemoConfig, load
+
+CONTEXT = {"context": "kind-demo-orq"}
+
+
+def test_only_a_context_is_needed_and_everything_else_defaults_to_the_demo():
+    assert load(CONTEXT) == DemoConfig(context="kind-demo-orq", kubeconfig=None, app=HelloAppArgs())
+
+
+def test_every_key_is_read_into_its_typed_field():
+    config = load(
+        {
+            **CONTEXT,
+            "kubeconfig": "~/.kube/demo-orq.kubeconfig",
+            "message": "Hola desde K8s v2 🚀",
+            "replicas": "5",
+            "strategy": "RollingUpdate",
+            "maxSurge": "25%",
+            "maxUnavailable": "0",
+            "image": "registry.example.com:5000/team/http-echo:1.0@sha256:" + "a" * 64,
+            "namespace": "demo-2",
+            "deploymentName": "hello-api-2",
+            "serviceName": "hello-svc-2",
+            "nodePort": "30081",
+            "urlHost": "localhost",
+            "rolloutTimeout": "300",
+        }
+    )
+
+    assert config.kubeconfig == os.path.expanduser("~/.kube/demo-orq.kubeconfig")
+    assert not config.kubeconfig.startswith("~")
+    assert config.app == HelloAppArgs(
+        message="Hola desde K8s v2 🚀",
+        replicas=5,
+        strategy="RollingUpdate",
+        max_surge="25%",
+        max_unavailable=0,
+        image="registry.example.com:5000/team/http-echo:1.0@sha256:" + "a" * 64,
+        namespace="demo-2",
+        deployment_name="hello-api-2",
+        service_name="hello-svc-2",
+        node_port=30081,
+        url_host="localhost",
+        rollout_timeout_seconds=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("replicas", "0", 0),
+        ("replicas", "50", 50),
+        ("nodePort", "30000", 30000),
+        ("nodePort", "32767", 32767),
+        ("maxSurge", "100%", "100%"),
+        ("maxSurge", "007%", "7%"),
+        ("maxUnavailable", "0%", "0%"),
+        ("rolloutTimeout", "10", 10),
+        ("rolloutTimeout", "3600", 3600),
+        ("image", "nginx", "nginx"),
+        ("image", "localhost:5000/app:v1", "localhost:5000/app:v1"),
+        ("image", "registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.9"),
+        ("image", "ghcr.io/org/sub_path/app__x", "ghcr.io/org/sub_path/app__x"),
+        ("namespace", "a" * 63, "a" * 63),
+        ("urlHost", "192.168.49.2", "192.168.49.2"),
+    ],
+)
+def test_boundary_values_are_accepted(key, value, expected):
+    app = load({**CONTEXT, key: value}).app
+
+    assert getattr(app, KEYS[key].app_field) == expected
+
+
+BAD_VALUES = [
+    ("replicas", "three"),
+    ("replicas", "2.5"),
+    ("replicas", "-1"),
+    ("replicas", "51"),
+    ("replicas", ""),
+    ("strategy", "BlueGreen"),
+    ("strategy", "rollingupdate"),
+    ("maxSurge", "-1"),
+    ("maxSurge", "1.5"),
+    ("maxSurge", "101%"),
+    ("maxUnavailable", "150%"),
+    ("maxUnavailable", "%"),
+    ("nodePort", "29999"),
+    ("nodePort", "32768"),
+    ("nodePort", "http"),
+    ("message", ""),
+    ("message", "   "),
+    ("image", ""),
+    ("image", "Hashicorp/http-echo:0.2.3"),
+    ("image", "hashicorp/http-echo:"),
+    ("image", "hashicorp/http echo"),
+    ("image", "http://hashicorp/http-echo"),
+    ("image", "hashicorp/http-echo@sha256:short"),
+    ("namespace", ""),
+    ("namespace", "Demo"),
+    ("namespace", "demo_ns"),
+    ("namespace", "-demo"),
+    ("namespace", "demo.ns"),
+    ("namespace", "a" * 64),
+    ("deploymentName", "Hello.API"),
+    ("serviceName", "1-svc"),
+    ("urlHost", ""),
+    ("urlHost", "http://127.0.0.1"),
+    ("rolloutTimeout", "9"),
+    ("rolloutTimeout", "3601"),
+    ("rolloutTimeout", "2m"),
+    ("kubeconfig", ""),
+    ("context", ""),
+    ("context", "  "),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_VALUES)
+def test_a_bad_value_fails_naming_the_key_the_value_and_what_is_accepted(key, value):
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, key: value})
+
+    assert (raised.value.key, raised.value.value) == (key, value)
+    assert str(raised.value) == (
+        f"invalid stack config demo-orq:{key}: {value!r} (accepted: {KEYS[key].accepted})"
+    )
+
+
+def test_the_error_is_one_readable_line():
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "replicas": "-1"})
+
+    assert str(raised.value) == (
+        "invalid stack config demo-orq:replicas: '-1' (accepted: an integer from 0 to 50)"
+    )
+
+
+def test_a_missing_context_is_refused_so_the_current_context_is_never_used():
+    with pytest.raises(ConfigError) as raised:
+        load({"kubeconfig": "~/.kube/config"})
+
+    assert raised.value.key == "context"
+    assert str(raised.value).startswith("invalid stack config demo-orq:context: not set (accepted:")
+    assert "never deploys to whatever context is current" in str(raised.value)
+
+
+def test_an_unknown_key_is_refused_with_the_list_of_keys():
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "replica": "5"})
+
+    assert (raised.value.key, raised.value.value) == ("replica", "5")
+    assert raised.value.accepted == "only the keys " + ", ".join(KEYS)
+    assert "maxUnavailable" in raised.value.accepted
+
+
+@pytest.mark.parametrize(("max_surge", "max_unavailable"), [("0", "0"), ("0%", "0"), ("0", "0%")])
+def test_max_surge_and_max_unavailable_cannot_both_be_zero(max_surge, max_unavailable):
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "maxSurge": max_surge, "maxUnavailable": max_unavailable})
+
+    assert (raised.value.key, raised.value.value) == ("maxUnavailable", max_unavailable)
+    assert "demo-orq:maxSurge is 0" in raised.value.accepted
+
+
+def test_one_of_max_surge_and_max_unavailable_may_be_zero():
+    app = load({**CONTEXT, "maxSurge": "0", "maxUnavailable": "25%"}).app
+
+    assert (app.max_surge, app.max_unavailable) == (0, "25%")
+
+
+@pytest.mark.parametrize("key", ["maxSurge", "maxUnavailable"])
+def test_rolling_update_parameters_are_refused_with_recreate(key):
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "strategy": "Recreate", key: "1"})
+
+    assert (raised.value.key, raised.value.value) == (key, "1")
+    assert "RollingUpdate only" in raised.value.accepted
+
+
+def test_recreate_alone_is_accepted():
+    assert load({**CONTEXT, "strategy": "Recreate"}).app.strategy == "Recreate"
