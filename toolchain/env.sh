@@ -8,7 +8,10 @@ source "$_demo_orq_toolchain/lib.sh"
 export PATH="$(cli_dir)/bin:$project_root/venv/bin:$PATH"
 # Local state inside the project (git-ignored): no account needed. `pulumi login` elsewhere
 # and then setting PULUMI_BACKEND_URL yourself takes precedence.
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$project_root/.pulumi-state}"
+if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
+  mkdir -p "$project_root/.pulumi-state"
+  export PULUMI_BACKEND_URL="file://$project_root/.pulumi-state"
+fi
 # The documented passphrase of the local stacks' secrets; set your own to override it.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-demo-orq}"
 # Nothing can be downloaded here: a missing plugin must fail at once, not try the network.
