@@ -87,7 +87,7 @@ main() {
   up "v2: $V2_MESSAGE"
   show curl -fsS "$(service_url)"
   step "5) Roll back to the previous update from the stack history"
-  show pulumi stack history --show-secrets=false
+  show python scripts/rollback.py --stack "$stack" --list
   show python scripts/rollback.py --stack "$stack"
   show curl -fsS "$(service_url)"
   heal

@@ -1,7 +1,8 @@
 """Roll a stack back to an earlier update from its history.
 
     python scripts/rollback.py                # back to the previous good update
-    python scripts/rollback.py --to 3         # back to update 3 of `pulumi stack history`
+    python scripts/rollback.py --list         # the numbered history (1 = the oldest update)
+    python scripts/rollback.py --to 3         # back to update 3
     python scripts/rollback.py --stack kind --to 3
 
 Pulumi records the configuration of every update. A rollback restores the configuration of the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -27,45 +29,71 @@ class RollbackError(Exception):
     """A rollback that was refused before anything changed."""
 
 
-def successful_updates(history: Sequence[auto.UpdateSummary]) -> list[auto.UpdateSummary]:
-    """The stack's successful `update` operations, newest first."""
-    updates = [u for u in history if u.kind == "update" and u.result == "succeeded"]
-    return sorted(updates, key=lambda u: u.version or 0, reverse=True)
+@dataclass(frozen=True)
+class NumberedUpdate:
+    number: int
+    update: auto.UpdateSummary
+
+    @property
+    def succeeded(self) -> bool:
+        return self.update.kind == "update" and self.update.result == "succeeded"
 
 
-def choose_update(history: Sequence[auto.UpdateSummary], version: Optional[int]) -> auto.UpdateSummary:
-    """The update to roll back to: `version`, else the last good one before the current state.
+def numbered(history: Sequence[auto.UpdateSummary]) -> list[NumberedUpdate]:
+    """The history, newest first, each entry with its number (1 = the oldest).
+
+    The backend's own version numbers are used when it has them; the local file backend
+    reports 0 for every entry, so there the number is the entry's position.
+    """
+    versions = [u.version for u in history]
+    if all(versions) and len(set(versions)) == len(versions):
+        entries = [NumberedUpdate(u.version, u) for u in history]
+    else:
+        entries = [NumberedUpdate(len(history) - index, u) for index, u in enumerate(history)]
+    return sorted(entries, key=lambda e: e.number, reverse=True)
+
+
+def choose_update(history: Sequence[auto.UpdateSummary], number: Optional[int]) -> NumberedUpdate:
+    """The update to roll back to: `number`, else the last good one before the current state.
 
     After a failed update that is the last successful update; otherwise the one before it.
     """
-    updates = successful_updates(history)
-    if version is None:
-        newest = max(history, key=lambda u: u.version or 0, default=None)
-        if newest is not None and newest.kind == "update" and newest.result == "failed" and updates:
-            return updates[0]
-        if len(updates) < 2:
+    entries = numbered(history)
+    good = [e for e in entries if e.succeeded]
+    if number is None:
+        if entries and entries[0].update.kind == "update" and entries[0].update.result == "failed" and good:
+            return good[0]
+        if len(good) < 2:
             raise RollbackError("there is no earlier successful update to roll back to "
-                                f"(the stack has {len(updates)} successful update(s))")
-        return updates[1]
-    for update in history:
-        if update.version == version:
-            if update.kind != "update" or update.result != "succeeded":
-                raise RollbackError(f"update {version} is a '{update.kind}' that {update.result}; "
+                                f"(the stack has {len(good)} successful update(s))")
+        return good[1]
+    for entry in entries:
+        if entry.number == number:
+            if not entry.succeeded:
+                raise RollbackError(f"update {number} is a '{entry.update.kind}' that {entry.update.result}; "
                                     "only a successful 'update' can be rolled back to")
-            return update
-    known = ", ".join(str(u.version) for u in updates) or "none"
-    raise RollbackError(f"update {version} is not in the stack history "
-                        f"(successful updates: {known})")
+            return entry
+    known = ", ".join(str(e.number) for e in good) or "none"
+    raise RollbackError(f"update {number} is not in the stack history (successful updates: {known})")
 
 
-def restorable_config(update: auto.UpdateSummary) -> auto.ConfigMap:
-    """The configuration recorded for `update`, refused if a secret could not be decrypted."""
-    hidden = sorted(key for key, value in update.config.items()
+def describe(entry: NumberedUpdate) -> str:
+    """One line of `--list`: number, result, message and the config that tells versions apart."""
+    config = {key.removeprefix("demo-orq:"): value.value for key, value in entry.update.config.items()
+              if key.removeprefix("demo-orq:") in ("message", "replicas", "image")}
+    shown = ", ".join(f"{key}={value}" for key, value in sorted(config.items())) or "defaults"
+    return (f"{entry.number:>4}  {entry.update.kind:<8} {entry.update.result:<10} "
+            f"{entry.update.message or '-'}  [{shown}]")
+
+
+def restorable_config(entry: NumberedUpdate) -> auto.ConfigMap:
+    """The configuration recorded for an update, refused if a secret could not be decrypted."""
+    hidden = sorted(key for key, value in entry.update.config.items()
                     if value.secret and value.value == SECRET_PLACEHOLDER)
     if hidden:
-        raise RollbackError(f"update {update.version} has secret config ({', '.join(hidden)}) that "
+        raise RollbackError(f"update {entry.number} has secret config ({', '.join(hidden)}) that "
                             "cannot be read back: set PULUMI_CONFIG_PASSPHRASE to the stack's passphrase")
-    return dict(update.config)
+    return dict(entry.update.config)
 
 
 def read_history(stack: auto.Stack) -> list[auto.UpdateSummary]:
@@ -83,15 +111,15 @@ def replace_config(stack: auto.Stack, config: auto.ConfigMap) -> None:
     stack.set_all_config(config)
 
 
-def rollback(stack: auto.Stack, version: Optional[int],
+def rollback(stack: auto.Stack, number: Optional[int],
              on_output: Callable[[str], None] = print) -> auto.UpResult:
-    """Restore the configuration of update `version` (default: the previous one) and deploy it."""
-    target = choose_update(read_history(stack), version)
+    """Restore the configuration of update `number` (default: the previous one) and deploy it."""
+    target = choose_update(read_history(stack), number)
     wanted = restorable_config(target)
     current = stack.get_all_config()
     replace_config(stack, wanted)
     try:
-        return stack.up(message=f"rollback to update {target.version}", on_output=on_output)
+        return stack.up(message=f"rollback to update {target.number}", on_output=on_output)
     except auto.CommandError:
         # The cluster keeps the old version serving (a failed rollout never removes it);
         # put the stack's configuration back so that it still describes what is deployed.
@@ -102,13 +130,14 @@ def rollback(stack: auto.Stack, version: Optional[int],
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Roll a stack back to an earlier update.")
     parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
-    parser.add_argument("--to", type=int, metavar="N", dest="version",
-                        help="update number from `pulumi stack history` (default: the previous one)")
+    parser.add_argument("--to", type=int, metavar="N", dest="number",
+                        help="update number, as `--list` shows it (default: the previous good one)")
+    parser.add_argument("--list", action="store_true", help="list the numbered history and exit")
     parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR,
                         help="the Pulumi project directory (default: this project)")
     arguments = parser.parse_args(argv)
-    if arguments.version is not None and arguments.version < 1:
-        parser.error(f"argument --to: update numbers start at 1, got {arguments.version}")
+    if arguments.number is not None and arguments.number < 1:
+        parser.error(f"argument --to: update numbers start at 1, got {arguments.number}")
     return arguments
 
 
@@ -116,14 +145,17 @@ def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     try:
         stack = auto.select_stack(stack_name=arguments.stack, work_dir=str(arguments.work_dir))
-        result = rollback(stack, arguments.version)
+        if arguments.list:
+            print("\n".join(describe(entry) for entry in numbered(read_history(stack))))
+            return 0
+        result = rollback(stack, arguments.number)
     except RollbackError as error:
         print(f"rollback refused: {error}", file=sys.stderr)
         return 2
     except auto.CommandError as error:
         print(f"rollback failed: {error}", file=sys.stderr)
         return 1
-    print(f"rolled back: {result.summary.message} (update {result.summary.version})")
+    print(f"rolled back: {result.summary.message}")
     return 0
 
 

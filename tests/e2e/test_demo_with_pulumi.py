@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 from pulumi import automation as auto
 
-from scripts.rollback import rollback
+from scripts.rollback import numbered, rollback
 from tests.support.kube import deployment_settled, is_ready, kubectl, kubectl_json, pods, ready_pods, wait_until
 from tests.support.project import LOCAL_CLUSTER_CONFIG, ProjectCopy, copy_project, require_pulumi_cli
 from tests.support.traffic import SteadyLoad
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.e2e
 
 V1 = "Hola desde Kubernetes 👋"
 V2 = "Hola desde K8s v2 🚀"
-NAMESPACE, DEPLOYMENT, SELECTOR = "demo", "hello-api", "app=hello-api"
+# Its own namespace and node port, so that it never meets the kubectl tests or the benchmarks.
+NAMESPACE, NODE_PORT = "demo-e2e", 30180
+DEPLOYMENT, SELECTOR = "hello-api", "app=hello-api"
 MAX_UNAVAILABLE = 1
 MIN_REQUESTS_PER_SECOND = 100
 FAILED_ROLLOUT_TIMEOUT_SECONDS = 40
@@ -43,7 +45,8 @@ def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
     assert leftover.returncode != 0, f"namespace {NAMESPACE} already exists: delete it before the e2e tests"
     workspace = auto.LocalWorkspaceOptions(work_dir=str(project.directory), env_vars=project.pulumi_env)
     stack = auto.create_stack("e2e", work_dir=str(project.directory), opts=workspace)
-    stack.set_all_config({key: auto.ConfigValue(value) for key, value in LOCAL_CLUSTER_CONFIG.items()})
+    config = {**LOCAL_CLUSTER_CONFIG, "demo-orq:namespace": NAMESPACE, "demo-orq:nodePort": str(NODE_PORT)}
+    stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
     yield stack
     # Leave nothing behind, even when a test failed half-way.
     if stack.export_stack().deployment.get("resources"):
@@ -94,9 +97,8 @@ class UnavailabilityWatch:
 
 def test_up_deploys_v1_with_three_ready_pods(stack: auto.Stack):
     result = up(stack, "v1")
-    assert list(result.outputs)[0] == "url"
     url = result.outputs["url"].value
-    assert url == "http://127.0.0.1:30080/"
+    assert url == f"http://127.0.0.1:{NODE_PORT}/"
     wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 3), 120, "3 ready pods")
     assert len(ready_pods(NAMESPACE, SELECTOR)) == 3
     assert http_get(url) == V1 + "\n"  # emoji intact, as http-echo answers
@@ -131,13 +133,13 @@ def test_v2_rolls_out_under_live_traffic_without_a_failed_request(stack: auto.St
 
 
 def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
-    v1_update = next(u for u in stack.history() if u.message == "scale to 5")
-    result = rollback(stack, v1_update.version, on_output=print)
+    v1_update = next(e for e in numbered(stack.history()) if e.update.message == "scale to 5")
+    result = rollback(stack, v1_update.number, on_output=print)
     assert result.summary.result == "succeeded"
     wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "rollback settled")
     assert answers(stack.outputs()["url"].value) == {V1}
     newest = stack.history()[0]
-    assert newest.message == f"rollback to update {v1_update.version}"
+    assert newest.message == f"rollback to update {v1_update.number}"
     assert "demo-orq:message" not in stack.get_all_config()  # v1 used the default message
 
 
