@@ -1,0 +1,3 @@
+module demo-orq/images/http-echo
+
+go 1.22

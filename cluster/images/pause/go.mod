@@ -1,0 +1,3 @@
+module demo-orq/images/pause
+
+go 1.22

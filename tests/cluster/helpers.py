@@ -1,0 +1,93 @@
+"""Helpers for tests against the local cluster (also meant for tests/e2e): the demo manifest,
+exact HTTP answers from 127.0.0.1, `kubectl port-forward` as a context manager, and a check that
+fails loudly when the cluster is not reachable. kubectl comes from tests.support.kube (PATH and
+KUBECONFIG set by `eval "$(cluster/status.sh --env)"`)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+from tests.support.kube import kubectl, kubectl_json, wait_until
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEMO_MANIFEST = PROJECT_DIR.parent / "shared" / "seed" / "demo.yaml"
+NODE_NAME = "demo-orq-node"
+NODEPORT_URL = ("127.0.0.1", 30080)
+
+
+def require_cluster() -> dict:
+    """The cluster's single node once the API server answers; an AssertionError with the fix otherwise."""
+    readyz = kubectl("get", "--raw", "/readyz", check=False, timeout=15)
+    if readyz.returncode != 0:
+        raise AssertionError("the local cluster is not reachable: run cluster/up.sh, then "
+                             f'eval "$(cluster/status.sh --env)"\n{readyz.stderr}')
+    return kubectl_json("get", "node", NODE_NAME)
+
+
+def http_get(host: str, port: int, path: str = "/", timeout: float = 5) -> tuple[int, dict, bytes]:
+    """One GET on a new connection: (status, headers, raw body bytes). Local addresses only."""
+    assert host.startswith("127."), f"tests only talk to loopback, not {host}"
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def answer_text(host: str, port: int, path: str = "/") -> str | None:
+    """The body as text when the answer is a 200, else None (connection errors included)."""
+    try:
+        status, _, body = http_get(host, port, path)
+    except OSError:
+        return None
+    return body.decode("utf-8") if status == 200 else None
+
+
+def answers(host: str, port: int, count: int = 20) -> set[str | None]:
+    return {answer_text(host, port) for _ in range(count)}
+
+
+def wait_for_only_answer(host: str, port: int, text: str, timeout: float = 60) -> None:
+    """Until 20 answers in a row are exactly `text` plus a newline."""
+    wait_until(lambda: answers(host, port) == {text + "\n"}, timeout, f"only {text!r} from {host}:{port}")
+
+
+@contextlib.contextmanager
+def port_forward(namespace: str, target: str, local_port: int, remote_port: int,
+                 timeout: float = 30) -> Iterator[int]:
+    """`kubectl port-forward` running in the background for the `with` block; yields the local port."""
+    executable = shutil.which("kubectl")
+    assert executable, 'kubectl is not on PATH: run eval "$(cluster/status.sh --env)"'
+    process = subprocess.Popen(
+        [executable, "-n", namespace, "port-forward", "--address", "127.0.0.1", target,
+         f"{local_port}:{remote_port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        while "Forwarding from" not in line:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"kubectl port-forward did not start: {line}{process.stdout.read()}")
+            line = process.stdout.readline()
+        yield local_port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def delete_namespace(name: str, timeout: float = 120) -> None:
+    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", f"--timeout={int(timeout)}s",
+            timeout=timeout + 10)
