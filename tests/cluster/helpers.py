@@ -6,13 +6,13 @@ KUBECONFIG set by `eval "$(cluster/status.sh --env)"`)."""
 from __future__ import annotations
 
 import contextlib
-import http.client
 import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
 
+from tests.support.http import http_get
 from tests.support.kube import kubectl, kubectl_json, wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -28,18 +28,6 @@ def require_cluster() -> dict:
         raise AssertionError("the local cluster is not reachable: run cluster/up.sh, then "
                              f'eval "$(cluster/status.sh --env)"\n{readyz.stderr}')
     return kubectl_json("get", "node", NODE_NAME)
-
-
-def http_get(host: str, port: int, path: str = "/", timeout: float = 5) -> tuple[int, dict, bytes]:
-    """One GET on a new connection: (status, headers, raw body bytes). Local addresses only."""
-    assert host.startswith("127."), f"tests only talk to loopback, not {host}"
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        connection.request("GET", path, headers={"Connection": "close"})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
 
 
 def answer_text(host: str, port: int, path: str = "/") -> str | None:

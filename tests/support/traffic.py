@@ -14,7 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-LOCAL_HOSTS = ("127.", "localhost")
+from tests.support.http import http_get
+
+LOCAL_HOSTS = ("127.",)
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,13 @@ class TrafficReport:
 
 def get_once(host: str, port: int, path: str, timeout: float) -> Answer:
     started = time.monotonic()
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request("GET", path, headers={"Connection": "close"})
-        response = connection.getresponse()
-        body = response.read().decode("utf-8")
-        if response.status != 200:
-            return Answer(started, time.monotonic() - started, None, f"HTTP {response.status}")
-        return Answer(started, time.monotonic() - started, body)
+        status, _, body = http_get(host, port, path, timeout)
     except (OSError, http.client.HTTPException) as error:
         return Answer(started, time.monotonic() - started, None, repr(error))
-    finally:
-        connection.close()
+    if status != 200:
+        return Answer(started, time.monotonic() - started, None, f"HTTP {status}")
+    return Answer(started, time.monotonic() - started, body.decode("utf-8"))
 
 
 class SteadyLoad:
