@@ -13,6 +13,11 @@ CONTAINER_PORT = 8080
 SERVICE_PORT = 80
 RUN_AS_USER = 10001
 
+# The provider's Service await holds every create or update of a Service for 10 s after the first
+# change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployment's await
+# already waits for the very pods that the Service selects, so the Service's own is skipped.
+SERVICE_ANNOTATIONS = {"pulumi.com/skipAwait": "true"}
+
 Strategy = Literal["RollingUpdate", "Recreate"]
 IntOrPercent = Union[int, str]
 
@@ -103,7 +108,11 @@ class HelloApp(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             name,
-            metadata={"name": args.service_name, "namespace": namespace_name},
+            metadata={
+                "name": args.service_name,
+                "namespace": namespace_name,
+                "annotations": SERVICE_ANNOTATIONS,
+            },
             spec=service_spec(args),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -54,7 +54,7 @@ service_url() { pulumi stack output url; }
 
 reach() {
   step "2) Reach it: NodePort and port-forward"
-  show curl -fsS "$(service_url)"
+  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
   kubectl -n "$NAMESPACE" port-forward svc/hello-svc 18180:80 >/dev/null 2>&1 &
   local forward=$!
   for _ in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1:18180/ 2>/dev/null && break; sleep 0.2; done
@@ -85,11 +85,11 @@ main() {
   step "4) Roll out v2 by config"
   show pulumi config set message "$V2_MESSAGE"
   up "v2: $V2_MESSAGE"
-  show curl -fsS "$(service_url)"
+  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
   step "5) Roll back to the previous update from the stack history"
   show python scripts/rollback.py --stack "$stack" --list
   show python scripts/rollback.py --stack "$stack"
-  show curl -fsS "$(service_url)"
+  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
   heal
   step "Done. Stack outputs:"
   show pulumi stack output

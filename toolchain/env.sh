@@ -17,4 +17,7 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-demo-orq}"
 # Nothing can be downloaded here: a missing plugin must fail at once, not try the network.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
+# Each Deployment await holds one of the engine's 4 x CPUs slots for seconds; more slots let a
+# stack of many apps deploy at once instead of in waves (bench/: 30 apps up 63 s -> 14 s).
+export PULUMI_PARALLEL="${PULUMI_PARALLEL:-32}"
 unset _demo_orq_toolchain

@@ -20,8 +20,9 @@ def test_a_figure_without_runs_shows_a_dash_and_one_run_shows_its_value():
     assert format_figure(Figure("c", "m", values=[123.4])) == "123"
 
 
-def test_figures_keep_the_order_of_first_use_and_the_latest_note():
+def test_figures_are_listed_by_case_number_then_in_the_order_of_first_use():
     figures = Figures()
+    figures.add("10 start-up overhead", "python -c pass", 0.1)
     figures.get("5 scaling", "pulumi up, N=30")
     figures.add("5 scaling", "pulumi up, N=1", 1.0)
     figures.add("5 scaling", "pulumi up, N=30", 9.0, note="runs=1")
@@ -29,6 +30,7 @@ def test_figures_keep_the_order_of_first_use_and_the_latest_note():
     assert [(f.what, f.values, f.note) for f in figures] == [
         ("pulumi up, N=30", [9.0], "runs=1"),
         ("pulumi up, N=1", [1.0], ""),
+        ("python -c pass", [0.1], ""),
     ]
 
 

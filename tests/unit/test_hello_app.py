@@ -187,7 +187,8 @@ def test_two_instances_coexist_in_one_stack(render):
         deployment = rendered.object("Deployment", name)
         assert deployment["metadata"] == {"name": deployment_name, "namespace": namespace}
         service = rendered.object("Service", name)
-        assert service["metadata"] == {"name": service_name, "namespace": namespace}
+        assert service["metadata"] == {"name": service_name, "namespace": namespace,
+                                       "annotations": {"pulumi.com/skipAwait": "true"}}
         assert service["spec"]["selector"] == {"app": deployment_name}
         assert service["spec"]["ports"][0]["nodePort"] == node_port
         assert rendered.result[name]["url"] == f"http://127.0.0.1:{node_port}/"

@@ -20,7 +20,7 @@ ADDED_TO_THE_DEMO = {
         ".spec.template.spec.containers[0].lifecycle",
         ".spec.template.spec.containers[0].securityContext",
     },
-    "Service": set(),
+    "Service": {".metadata.annotations"},
 }
 
 

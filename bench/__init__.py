@@ -1,0 +1,1 @@
+"""Benchmarks of demo-orq: Pulumi against kubectl on the same cluster (python -m bench)."""
