@@ -25,6 +25,7 @@ class Answer:
     seconds: float  # latency
     body: str | None  # None when the request failed
     error: str | None = None
+    refused_first: bool = False  # the first connection attempt was refused, the retry answered
 
 
 @dataclass
@@ -34,6 +35,10 @@ class TrafficReport:
     @property
     def failures(self) -> list[Answer]:
         return [a for a in self.answers if a.body is None]
+
+    @property
+    def retried(self) -> list[Answer]:
+        return [a for a in self.answers if a.refused_first]
 
     @property
     def bodies(self) -> Counter:
@@ -63,25 +68,35 @@ class TrafficReport:
     def summary(self) -> str:
         percentiles = ", ".join(f"{k}={v:.1f}ms" for k, v in self.latency_percentiles_ms().items())
         return (f"{len(self.answers)} requests, {len(self.failures)} failed, "
+                f"{len(self.retried)} answered on a retry after a refused connection, "
                 f"{self.requests_per_second():.0f} req/s, {percentiles}, answers={dict(self.bodies)}")
 
 
-def get_once(host: str, port: int, path: str, timeout: float) -> Answer:
+def get_once(host: str, port: int, path: str, timeout: float, retry_refused: bool = False) -> Answer:
+    """One request. With `retry_refused`, a connection refused before anything was sent is retried
+    once at once, as browsers and `curl --retry-connrefused` do, and the answer says so."""
     started = time.monotonic()
+    refused_first = False
     try:
-        status, _, body = http_get(host, port, path, timeout)
+        try:
+            status, _, body = http_get(host, port, path, timeout)
+        except ConnectionRefusedError:
+            if not retry_refused:
+                raise
+            refused_first = True
+            status, _, body = http_get(host, port, path, timeout)
     except (OSError, http.client.HTTPException) as error:
         return Answer(started, time.monotonic() - started, None, repr(error))
     if status != 200:
         return Answer(started, time.monotonic() - started, None, f"HTTP {status}")
-    return Answer(started, time.monotonic() - started, body.decode("utf-8"))
+    return Answer(started, time.monotonic() - started, body.decode("utf-8"), refused_first=refused_first)
 
 
 class SteadyLoad:
     """Sends `rate` requests per second to `url` from `workers` threads until stopped."""
 
     def __init__(self, url: str, rate: float = 150, workers: int = 6, max_seconds: float = 900,
-                 timeout: float = 2.0) -> None:
+                 timeout: float = 2.0, retry_refused: bool = False) -> None:
         parts = urlsplit(url)
         if not (parts.hostname or "").startswith(LOCAL_HOSTS):
             raise ValueError(f"load is only ever sent to loopback addresses, not to {url}")
@@ -89,6 +104,7 @@ class SteadyLoad:
         self.path = parts.path or "/"
         self.interval = workers / rate
         self.workers, self.max_seconds, self.timeout = workers, max_seconds, timeout
+        self.retry_refused = retry_refused
         self.report = TrafficReport()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -100,7 +116,7 @@ class SteadyLoad:
         while not self._stop.is_set() and time.monotonic() < deadline:
             time.sleep(max(0.0, next_send - time.monotonic()))
             next_send += self.interval
-            answer = get_once(self.host, self.port, self.path, self.timeout)
+            answer = get_once(self.host, self.port, self.path, self.timeout, self.retry_refused)
             with self._lock:
                 self.report.answers.append(answer)
 
