@@ -34,7 +34,7 @@ build_provider() {
   [[ -x "$out/bin/pulumi-resource-kubernetes" ]] && { log "provider v$PULUMI_KUBERNETES_VERSION already built in $out"; return; }
   log "building pulumi-resource-kubernetes v$PULUMI_KUBERNETES_VERSION (cold: ~10-20 min on 2 cores)"
   local module="github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_PROVIDER_MODULE"
-  local cached; cached="$(go mod download -json "$module" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  local cached; cached="$(module_dir "$module")"
   local src="$out/src"; rm -rf "$src"; mkdir -p "$out"
   cp -r "$cached" "$src"; chmod -R u+w "$src"
   # The provider's go.mod points the SDK at ../sdk (not in the module): use the published SDK.

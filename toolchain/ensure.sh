@@ -43,8 +43,7 @@ PY
 
 install_language_host() {
   local bin; bin="$(cli_dir)/bin"
-  local sdk; sdk="$(go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  local sdk; sdk="$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")"
   # Pulumi's own runner of Python programs (module-cache files lose their exec bit: copy, not link).
   install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
   install -m 0644 "$toolchain_root/pulumi_language_python.py" "$bin/pulumi_language_python.py"

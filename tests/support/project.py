@@ -9,12 +9,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "demo_config.py", "components", "requirements.txt")
-LOCAL_CLUSTER_CONFIG = {
-    "demo-orq:kubeconfig": "~/.kube/demo-orq.kubeconfig",
-    "demo-orq:context": "demo-orq",
-}
+# The dev stack's config: where the project's local cluster is.
+LOCAL_CLUSTER_CONFIG: dict[str, str] = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
 
 
 def require_pulumi_cli() -> str:
