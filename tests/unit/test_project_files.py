@@ -29,5 +29,5 @@ def test_requirements_pin_exactly_what_is_installed(project_root):
     lines = (project_root / "requirements.txt").read_text(encoding="utf-8").split()
     pins = dict(line.split("==") for line in lines)
 
-    assert set(pins) == {"pulumi", "pulumi-kubernetes", "pytest", "PyYAML"}
+    assert set(pins) == {"grpcio", "protobuf", "pulumi", "pulumi-kubernetes", "pulumi-policy", "pytest", "PyYAML"}
     assert {name: version(name) for name in pins} == pins
