@@ -3,8 +3,11 @@
 #   - the project's virtualenv (venv/) with the pinned SDKs from requirements.txt;
 #   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
 #     built from the Go module proxy into the cache, with a Python language host beside it;
-#   - the pulumi-resource-kubernetes plugin at the version the SDK asks for.
+#   - the pulumi-resource-kubernetes plugin at the version the SDK asks for;
+#   - actionlint, which checks .github/workflows/;
+#   - with `--with helm` only, Helm for the benchmark (CI does not need it).
 # Running it twice is a no-op. Then `source toolchain/env.sh` puts them on PATH.
+#   usage: toolchain/ensure.sh [--with helm]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=toolchain/lib.sh
@@ -82,8 +85,24 @@ ensure_kubernetes_provider() {
   log "plugin kubernetes $PULUMI_KUBERNETES_VERSION installed"
 }
 
+# `--with helm` asks for Helm too: the only optional tool.
+with_helm=false
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --with)
+      [[ "${2:-}" == helm ]] || die "unknown tool for --with: '${2:-}' (accepted: helm)"
+      with_helm=true
+      shift 2 ;;
+    *) die "unknown argument '$1' (accepted: --with helm)" ;;
+  esac
+done
+
 check_pins_match_requirements
 ensure_virtualenv
 ensure_pulumi_cli
 ensure_kubernetes_provider
+"$toolchain_root/build-go.sh" actionlint
+if [[ "$with_helm" == true ]]; then
+  "$toolchain_root/build-go.sh" helm
+fi
 log "toolchain ready; run: source toolchain/env.sh"

@@ -6,6 +6,12 @@ _demo_orq_toolchain="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=toolchain/lib.sh
 source "$_demo_orq_toolchain/lib.sh"
 export PATH="$(cli_dir)/bin:$project_root/venv/bin:$PATH"
+# The Go tools built by toolchain/ensure.sh (actionlint) or on demand (`--with helm`).
+for _demo_orq_tool_bin in "$(actionlint_dir)/bin" "$(helm_dir)/bin"; do
+  if [[ -d "$_demo_orq_tool_bin" ]]; then
+    export PATH="$_demo_orq_tool_bin:$PATH"
+  fi
+done
 # Local state inside the project (git-ignored): no account needed. `pulumi login` elsewhere
 # and then setting PULUMI_BACKEND_URL yourself takes precedence.
 if [[ -z "${PULUMI_BACKEND_URL:-}" ]]; then
@@ -20,4 +26,4 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 # Each Deployment await holds one of the engine's 4 x CPUs slots for seconds; more slots let a
 # stack of many apps deploy at once instead of in waves (bench/: 30 apps up 63 s -> 14 s).
 export PULUMI_PARALLEL="${PULUMI_PARALLEL:-32}"
-unset _demo_orq_toolchain
+unset _demo_orq_toolchain _demo_orq_tool_bin

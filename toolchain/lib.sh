@@ -10,6 +10,8 @@ die() { printf '[toolchain] error: %s\n' "$*" >&2; exit 1; }
 
 cli_dir() { echo "$cache_root/pulumi/v$PULUMI_VERSION"; }
 provider_dir() { echo "$cache_root/pulumi-kubernetes/v$PULUMI_KUBERNETES_VERSION"; }
+actionlint_dir() { echo "$cache_root/actionlint/v$ACTIONLINT_VERSION"; }
+helm_dir() { echo "$cache_root/helm/v$HELM_VERSION"; }
 
 # The directory of a Go module version in the module cache, downloaded through the proxy if needed.
 module_dir() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }
