@@ -7,35 +7,57 @@ This host speaks the same protocol with the `pulumi` SDK's own generated stubs, 
 program exactly as the upstream host does: it starts Pulumi's own `pulumi-language-python-exec`
 script (shipped in the `sdk/v3` Go module, copied next to this file by toolchain/ensure.sh) in a
 subprocess of the project's virtualenv interpreter, and maps its exit code the same way.
+
+It also runs Python plugins for the engine (`RunPlugin`), which is how `--policy-pack` starts a
+Python policy pack: see `plugin_command`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
+from typing import IO
 
 import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
-HOST_VERSION = "0.1.0"
+HOST_VERSION = "0.2.0"
 EXEC_SCRIPT = Path(__file__).with_name("pulumi-language-python-exec")
 # pulumi-language-python-exec exits with this code after it has already shown the user
 # an actionable message (for example a pulumi.RunError): the engine must not add another.
 EXIT_CODE_MESSAGE_SHOWN = 32
+ANALYZER_KIND = "analyzer"
+"""RunPluginRequest.kind of a policy pack (`pulumi preview --policy-pack <dir>`)."""
+DEFAULT_PLUGIN_VIRTUALENV = "venv"
+"""Like upstream, a plugin never runs in the ambient Python: without a `virtualenv` option it
+runs in the `venv` directory beside its PulumiPolicy.yaml / PulumiPlugin.yaml."""
+STOP_GRACE_SECONDS = 5.0
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class PluginSetupError(Exception):
+    """A plugin cannot be started as its PulumiPolicy.yaml / PulumiPlugin.yaml describes it."""
+
+
+def runtime_options(info: language_pb2.ProgramInfo) -> dict[str, object]:
+    """The `runtime.options` of Pulumi.yaml (programs) or PulumiPolicy.yaml (policy packs)."""
+    return dict(info.options.items()) if info.HasField("options") else {}
 
 
 def program_interpreter(info: language_pb2.ProgramInfo) -> str:
     """The Python of the project's virtualenv (Pulumi.yaml runtime option), else this one."""
-    options = dict(info.options.items()) if info.HasField("options") else {}
-    virtualenv = options.get("virtualenv")
+    virtualenv = runtime_options(info).get("virtualenv")
     if virtualenv:
-        venv = Path(info.root_directory or ".", virtualenv)
+        venv = Path(info.root_directory or ".", str(virtualenv))
         candidate = venv / "bin" / "python"
         if candidate.exists():
             return str(candidate)
@@ -79,61 +101,203 @@ def run_response(exit_code: int) -> language_pb2.RunResponse:
     return language_pb2.RunResponse(error=f"Program exited with non-zero exit code: {exit_code}")
 
 
+def plugin_interpreter(info: language_pb2.ProgramInfo) -> str:
+    """The Python of the plugin's virtualenv: its `virtualenv` runtime option, relative to the
+    plugin's directory (the engine sends that directory as root_directory)."""
+    virtualenv = str(runtime_options(info).get("virtualenv") or DEFAULT_PLUGIN_VIRTUALENV)
+    python = os.path.normpath(os.path.join(info.root_directory, virtualenv, "bin", "python"))
+    if not os.access(python, os.X_OK):
+        raise PluginSetupError(
+            f"plugin {info.root_directory}: runtime option virtualenv '{virtualenv}' has no "
+            f"{python} (accepted: a virtualenv with the plugin's packages, relative to the "
+            f"plugin's directory; toolchain/ensure.sh makes the project's venv/)"
+        )
+    return python
+
+
+def plugin_command(request: language_pb2.RunPluginRequest, python: str) -> list[str]:
+    """How a plugin starts. The engine's arguments (for a policy pack: its own address) come
+    first for a policy pack, whose runner is the SDK's `pulumi.policy` module: it loads the
+    stack config from the environment and runs the pack's __main__.py. Any other plugin is a
+    directory with a __main__.py that takes the engine's arguments."""
+    directory = request.info.program_directory or request.info.root_directory
+    # -u: the engine waits for the plugin's port on its first line of output, unbuffered.
+    if request.kind == ANALYZER_KIND:
+        return [python, "-u", "-m", "pulumi.policy", *request.args, directory]
+    return [python, "-u", directory, *request.args]
+
+
+def plugin_environment(request: language_pb2.RunPluginRequest, python: str) -> dict[str, str]:
+    """The engine's environment for the plugin (it sends the whole of it, KEY=VALUE), in the
+    plugin's virtualenv as `activate` would set it."""
+    env = dict(os.environ)
+    for entry in request.env:
+        key, separator, value = entry.partition("=")
+        if separator:
+            env[key] = value
+    venv_bin = os.path.dirname(python)
+    env["VIRTUAL_ENV"] = os.path.dirname(venv_bin)
+    env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def pump(stream: IO[bytes], name: str, chunks: queue.Queue[tuple[str, bytes]]) -> None:
+    """Copies one output stream of a plugin into `chunks` as soon as bytes arrive; b"" at EOF."""
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(READ_CHUNK_BYTES):
+        chunks.put((name, chunk))
+    chunks.put((name, b""))
+
+
+def plugin_output(process: subprocess.Popen[bytes]) -> Iterator[language_pb2.RunPluginResponse]:
+    """The plugin's stdout and stderr as they come, then its exit code, as the engine reads
+    them: it takes the port from the first stdout line and ends the plugin at the exit code."""
+    chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    streams = {"stdout": process.stdout, "stderr": process.stderr}
+    for name, stream in streams.items():
+        assert stream is not None, f"the plugin's {name} must be a pipe"
+        threading.Thread(target=pump, args=(stream, name, chunks), daemon=True).start()
+    open_streams = len(streams)
+    while open_streams:
+        name, chunk = chunks.get()
+        if not chunk:
+            open_streams -= 1
+        elif name == "stdout":
+            yield language_pb2.RunPluginResponse(stdout=chunk)
+        else:
+            yield language_pb2.RunPluginResponse(stderr=chunk)
+    yield language_pb2.RunPluginResponse(exitcode=process.wait())
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ends a plugin: SIGTERM, then SIGKILL if it has not exited after a grace period."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def __init__(self, engine_address: str) -> None:
         self.engine_address = engine_address
+        self.plugins: set[subprocess.Popen[bytes]] = set()
+        """Running plugins, ended with the host if the engine has not ended them before."""
 
-    def Handshake(self, request, context):
+    def Handshake(
+        self, request: language_pb2.LanguageHandshakeRequest, context: grpc.ServicerContext
+    ) -> language_pb2.LanguageHandshakeResponse:
         if request.engine_address:
             self.engine_address = request.engine_address
         return language_pb2.LanguageHandshakeResponse()
 
-    def GetPluginInfo(self, request, context):
+    def GetPluginInfo(
+        self, request: empty_pb2.Empty, context: grpc.ServicerContext
+    ) -> plugin_pb2.PluginInfo:
         return plugin_pb2.PluginInfo(version=HOST_VERSION)
 
-    def GetRequiredPlugins(self, request, context):
+    def GetRequiredPlugins(
+        self, request: language_pb2.GetRequiredPluginsRequest, context: grpc.ServicerContext
+    ) -> language_pb2.GetRequiredPluginsResponse:
         # Providers are loaded on demand, at the version each SDK registers its resources with.
         return language_pb2.GetRequiredPluginsResponse()
 
-    def GetRequiredPackages(self, request, context):
+    def GetRequiredPackages(
+        self, request: language_pb2.GetRequiredPackagesRequest, context: grpc.ServicerContext
+    ) -> language_pb2.GetRequiredPackagesResponse:
         return language_pb2.GetRequiredPackagesResponse()
 
-    def InstallDependencies(self, request, context):
-        # The virtualenv is made by toolchain/ensure.sh from requirements.txt; nothing to stream.
+    def InstallDependencies(
+        self, request: language_pb2.InstallDependenciesRequest, context: grpc.ServicerContext
+    ) -> Iterator[language_pb2.InstallDependenciesResponse]:
+        # The virtualenv (also the policy pack's) is made by toolchain/ensure.sh from
+        # requirements.txt; nothing to stream.
         return iter(())
 
-    def RuntimeOptionsPrompts(self, request, context):
+    def RuntimeOptionsPrompts(
+        self, request: language_pb2.RuntimeOptionsRequest, context: grpc.ServicerContext
+    ) -> language_pb2.RuntimeOptionsResponse:
         return language_pb2.RuntimeOptionsResponse()
 
-    def About(self, request, context):
+    def About(
+        self, request: language_pb2.AboutRequest, context: grpc.ServicerContext
+    ) -> language_pb2.AboutResponse:
         return language_pb2.AboutResponse(
             executable=program_interpreter(request.info),
             version=sys.version.split()[0],
         )
 
-    def Run(self, request, context):
+    def Run(
+        self, request: language_pb2.RunRequest, context: grpc.ServicerContext
+    ) -> language_pb2.RunResponse:
         command = [program_interpreter(request.info), str(EXEC_SCRIPT)]
         command += exec_arguments(request, self.engine_address)
         completed = subprocess.run(command, env=exec_environment(request), cwd=request.pwd or None)
         return run_response(completed.returncode)
 
-    def GetProgramDependencies(self, request, context):
+    def RunPlugin(
+        self, request: language_pb2.RunPluginRequest, context: grpc.ServicerContext
+    ) -> Iterator[language_pb2.RunPluginResponse]:
+        try:
+            python = plugin_interpreter(request.info)
+        except PluginSetupError as error:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
+        process = subprocess.Popen(
+            plugin_command(request, python),
+            cwd=request.pwd or None,
+            env=plugin_environment(request, python),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.plugins.add(process)
+        # The engine ends a plugin by cancelling this call, once it is done with it.
+        context.add_callback(lambda: self.stop_plugin(process))
+        try:
+            yield from plugin_output(process)
+        finally:
+            self.plugins.discard(process)
+
+    def stop_plugin(self, process: subprocess.Popen[bytes]) -> None:
+        stop(process)
+        self.plugins.discard(process)
+
+    def stop_plugins(self) -> None:
+        for process in list(self.plugins):
+            self.stop_plugin(process)
+
+    def GetProgramDependencies(
+        self, request: language_pb2.GetProgramDependenciesRequest, context: grpc.ServicerContext
+    ) -> language_pb2.GetProgramDependenciesResponse:
         return language_pb2.GetProgramDependenciesResponse()
 
-    def Cancel(self, request, context):
+    def Cancel(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> empty_pb2.Empty:
         return empty_pb2.Empty()
 
 
 def serve(engine_address: str) -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
+    host = LanguageHost(engine_address)
+    # A running plugin holds a worker for as long as it runs (a policy pack: the whole update),
+    # beside the program's Run and the engine's other calls.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     # The engine reads the port from the first line of standard output.
     print(port, flush=True)
-    # The engine interrupts its plugins when it is done with them: stop quietly.
+
+    def shut_down(signal_number: int, frame: object) -> None:
+        # The engine interrupts its plugins when it is done with them: stop quietly, and take
+        # along any plugin (policy pack) still running.
+        server.stop(grace=0)
+        host.stop_plugins()
+
     for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: server.stop(grace=0))
+        signal.signal(signal_number, shut_down)
     server.wait_for_termination()
 
 
