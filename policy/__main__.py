@@ -7,7 +7,6 @@ the rules to the engine until it is done. The rules themselves are in rules/.
 """
 
 from pulumi_policy import PolicyPack
-
 from rules import POLICIES
 
 PolicyPack(name="demo-orq-kubernetes", policies=POLICIES)

@@ -20,7 +20,7 @@ def unpinned_reason(image: object) -> str | None:
         return None
     # A registry's port (`registry:5000/app`) also has a colon: only the last path part counts.
     last_part = image.rsplit("/", 1)[-1]
-    name, colon, tag = last_part.partition(":")
+    _, colon, tag = last_part.partition(":")
     if not colon or not tag:
         return f"uses image '{image}' without a tag, which means :latest"
     if tag == "latest":
@@ -32,14 +32,19 @@ def pinned_images(workload: Workload) -> Iterator[str]:
     for container in workload.containers():
         reason = unpinned_reason(field(container.spec, "image"))
         if reason:
-            yield (f"{workload.label}: {container.label} {reason}. Fix: set "
-                   f"{container.path}.image to a version tag (name:1.2.3) or a digest "
-                   f"(name@sha256:...).")
+            yield (
+                f"{workload.label}: {container.label} {reason}. Fix: set "
+                f"{container.path}.image to a version tag (name:1.2.3) or a digest "
+                f"(name@sha256:...)."
+            )
 
 
 POLICIES = [
-    workload_policy("image-pinned-by-tag-or-digest",
-                    "Every container image is pinned by a version tag or a digest "
-                    "(no :latest, no untagged image).",
-                    EnforcementLevel.MANDATORY, pinned_images),
+    workload_policy(
+        "image-pinned-by-tag-or-digest",
+        "Every container image is pinned by a version tag or a digest "
+        "(no :latest, no untagged image).",
+        EnforcementLevel.MANDATORY,
+        pinned_images,
+    ),
 ]

@@ -18,13 +18,18 @@ REQUIRED_LEVEL = "restricted"
 def enforces_restricted(name: str, props: Mapping[str, Any]) -> Iterator[str]:
     value = field(props, "metadata", "labels", ENFORCE_LABEL)
     if value != REQUIRED_LEVEL:
-        yield (f"Namespace '{name}': label metadata.labels[{ENFORCE_LABEL}] is {shown(value)}, "
-               f"not {REQUIRED_LEVEL}. Fix: label the namespace {ENFORCE_LABEL}: {REQUIRED_LEVEL} "
-               f"(and pod-security.kubernetes.io/audit and /warn: {REQUIRED_LEVEL}).")
+        yield (
+            f"Namespace '{name}': label metadata.labels[{ENFORCE_LABEL}] is {shown(value)} "
+            f"(must be {REQUIRED_LEVEL}). Fix: label the namespace {ENFORCE_LABEL}: "
+            f"{REQUIRED_LEVEL} (and pod-security.kubernetes.io/audit and /warn: {REQUIRED_LEVEL})."
+        )
 
 
 POLICIES = [
-    namespace_policy("namespace-enforces-pod-security-restricted",
-                     f"Every namespace is labelled {ENFORCE_LABEL}: {REQUIRED_LEVEL}.",
-                     EnforcementLevel.MANDATORY, enforces_restricted),
+    namespace_policy(
+        "namespace-enforces-pod-security-restricted",
+        f"Every namespace is labelled {ENFORCE_LABEL}: {REQUIRED_LEVEL}.",
+        EnforcementLevel.MANDATORY,
+        enforces_restricted,
+    ),
 ]

@@ -92,7 +92,10 @@ class Workload:
         """Jobs, CronJobs and bare pods that are not restarted: nothing long-running to probe."""
         if self.kind in RUN_TO_COMPLETION_KINDS:
             return True
-        return self.kind == "Pod" and field(self.pod_spec, "restartPolicy") in ("Never", "OnFailure")
+        return self.kind == "Pod" and field(self.pod_spec, "restartPolicy") in (
+            "Never",
+            "OnFailure",
+        )
 
     def containers(self, include_init: bool = True) -> Iterator[Container]:
         """Its app containers, then (by default) its init containers."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 
 from .objects import Workload, is_namespace, object_name, workload
 
@@ -15,8 +19,9 @@ NamespaceCheck = Callable[[str, Mapping[str, Any]], Iterable[str]]
 """A check of a Namespace: given its name and its inputs, the problems found."""
 
 
-def workload_policy(name: str, description: str, enforcement_level: EnforcementLevel,
-                    check: WorkloadCheck) -> ResourceValidationPolicy:
+def workload_policy(
+    name: str, description: str, enforcement_level: EnforcementLevel, check: WorkloadCheck
+) -> ResourceValidationPolicy:
     """A policy that runs `check` on every Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet,
     Job and CronJob; every message it yields is one violation."""
 
@@ -26,12 +31,14 @@ def workload_policy(name: str, description: str, enforcement_level: EnforcementL
             for message in check(found):
                 report_violation(message, None)
 
-    return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    enforcement_level=enforcement_level)
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=enforcement_level
+    )
 
 
-def namespace_policy(name: str, description: str, enforcement_level: EnforcementLevel,
-                     check: NamespaceCheck) -> ResourceValidationPolicy:
+def namespace_policy(
+    name: str, description: str, enforcement_level: EnforcementLevel, check: NamespaceCheck
+) -> ResourceValidationPolicy:
     """A policy that runs `check` on every Namespace."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -39,5 +46,6 @@ def namespace_policy(name: str, description: str, enforcement_level: Enforcement
             for message in check(object_name(args.props, args.name), args.props):
                 report_violation(message, None)
 
-    return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    enforcement_level=enforcement_level)
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=enforcement_level
+    )

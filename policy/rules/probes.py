@@ -21,13 +21,18 @@ def liveness_and_readiness(workload: Workload) -> Iterator[str]:
     for container in workload.containers(include_init=False):
         missing = [probe for probe in PROBES if field(container.spec, probe) is None]
         if missing:
-            yield (f"{workload.label}: {container.label} has no {' and no '.join(missing)}. "
-                   f"Fix: set {' and '.join(f'{container.path}.{probe}' for probe in missing)}, "
-                   f"for example httpGet on the port the container serves.")
+            yield (
+                f"{workload.label}: {container.label} has no {' and no '.join(missing)}. "
+                f"Fix: set {' and '.join(f'{container.path}.{probe}' for probe in missing)}, "
+                f"for example httpGet on the port the container serves."
+            )
 
 
 POLICIES = [
-    workload_policy("container-liveness-and-readiness-probes",
-                    "Every long-running container has a liveness and a readiness probe.",
-                    EnforcementLevel.MANDATORY, liveness_and_readiness),
+    workload_policy(
+        "container-liveness-and-readiness-probes",
+        "Every long-running container has a liveness and a readiness probe.",
+        EnforcementLevel.MANDATORY,
+        liveness_and_readiness,
+    ),
 ]

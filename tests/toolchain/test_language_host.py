@@ -16,38 +16,70 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
-from toolchain.pulumi_language_python import (EXIT_CODE_MESSAGE_SHOWN, LanguageHost, PluginSetupError,
-                                              exec_arguments, exec_environment, plugin_command,
-                                              plugin_environment, plugin_interpreter, plugin_output,
-                                              program_interpreter, run_response, stop)
+from toolchain.pulumi_language_python import (
+    EXIT_CODE_MESSAGE_SHOWN,
+    LanguageHost,
+    PluginSetupError,
+    exec_arguments,
+    exec_environment,
+    plugin_command,
+    plugin_environment,
+    plugin_interpreter,
+    plugin_output,
+    program_interpreter,
+    run_response,
+    stop,
+)
 
 
 def run_request(**fields) -> language_pb2.RunRequest:
-    info = language_pb2.ProgramInfo(root_directory="/project", program_directory="/project", entry_point=".")
-    defaults = dict(project="demo-orq", stack="dev", pwd="/project", parallel=8, dryRun=True,
-                    monitor_address="127.0.0.1:1234", organization="org", info=info)
+    info = language_pb2.ProgramInfo(
+        root_directory="/project", program_directory="/project", entry_point="."
+    )
+    defaults = dict(
+        project="demo-orq",
+        stack="dev",
+        pwd="/project",
+        parallel=8,
+        dryRun=True,
+        monitor_address="127.0.0.1:1234",
+        organization="org",
+        info=info,
+    )
     return language_pb2.RunRequest(**{**defaults, **fields})
 
 
 def test_exec_arguments_carry_the_whole_request():
     assert exec_arguments(run_request(), "127.0.0.1:999") == [
-        "--project=demo-orq", "--root_directory=/project", "--stack=dev", "--parallel=8",
-        "--dry_run=true", "--pwd=/project", "--monitor=127.0.0.1:1234", "--engine=127.0.0.1:999",
-        "--organization=org", "/project",
+        "--project=demo-orq",
+        "--root_directory=/project",
+        "--stack=dev",
+        "--parallel=8",
+        "--dry_run=true",
+        "--pwd=/project",
+        "--monitor=127.0.0.1:1234",
+        "--engine=127.0.0.1:999",
+        "--organization=org",
+        "/project",
     ]
 
 
 def test_config_and_secret_keys_go_through_the_environment():
-    env = exec_environment(run_request(config={"demo-orq:message": "hola"}, configSecretKeys=["demo-orq:token"]))
+    env = exec_environment(
+        run_request(config={"demo-orq:message": "hola"}, configSecretKeys=["demo-orq:token"])
+    )
     assert env["PULUMI_CONFIG"] == '{"demo-orq:message": "hola"}'
     assert env["PULUMI_CONFIG_SECRET_KEYS"] == '["demo-orq:token"]'
 
 
-@pytest.mark.parametrize("exit_code, error, bail", [
-    (0, "", False),
-    (EXIT_CODE_MESSAGE_SHOWN, "", True),
-    (1, "Program exited with non-zero exit code: 1", False),
-])
+@pytest.mark.parametrize(
+    "exit_code, error, bail",
+    [
+        (0, "", False),
+        (EXIT_CODE_MESSAGE_SHOWN, "", True),
+        (1, "Program exited with non-zero exit code: 1", False),
+    ],
+)
 def test_exit_codes_map_like_the_upstream_host(exit_code, error, bail):
     response = run_response(exit_code)
     assert (response.error, response.bail) == (error, bail)
@@ -61,10 +93,14 @@ def test_the_program_runs_in_the_virtualenv_named_by_the_project(tmp_path):
     options.update({"virtualenv": "venv"})
     info = language_pb2.ProgramInfo(root_directory=str(tmp_path), options=options)
     assert program_interpreter(info) == str(python)
-    assert program_interpreter(language_pb2.ProgramInfo(root_directory=str(tmp_path))) == sys.executable
+    assert (
+        program_interpreter(language_pb2.ProgramInfo(root_directory=str(tmp_path)))
+        == sys.executable
+    )
 
 
 # RunPlugin: how the engine starts a policy pack (`pulumi preview --policy-pack <dir>`).
+
 
 def fake_virtualenv(directory: Path) -> Path:
     """A virtualenv whose python is this test's interpreter (which has the pulumi SDK)."""
@@ -75,31 +111,47 @@ def fake_virtualenv(directory: Path) -> Path:
     return python
 
 
-def plugin_request(pack: Path, virtualenv: str | None = "venv", **fields) -> language_pb2.RunPluginRequest:
+def plugin_request(
+    pack: Path, virtualenv: str | None = "venv", **fields
+) -> language_pb2.RunPluginRequest:
     """What the engine of pulumi v3.260.0 sends for a policy pack: the pack's directory as root
     and program directory, its PulumiPolicy.yaml runtime options, its own address as the only
     argument, and its whole environment."""
     options = struct_pb2.Struct()
     if virtualenv is not None:
         options.update({"virtualenv": virtualenv})
-    info = language_pb2.ProgramInfo(root_directory=str(pack), program_directory=str(pack), entry_point=".",
-                                    options=options)
-    defaults = dict(pwd="/project", args=["127.0.0.1:4242"], env=["PULUMI_TEST_SETTING=from-engine"],
-                    info=info, kind="analyzer")
+    info = language_pb2.ProgramInfo(
+        root_directory=str(pack), program_directory=str(pack), entry_point=".", options=options
+    )
+    defaults = dict(
+        pwd="/project",
+        args=["127.0.0.1:4242"],
+        env=["PULUMI_TEST_SETTING=from-engine"],
+        info=info,
+        kind="analyzer",
+    )
     return language_pb2.RunPluginRequest(**{**defaults, **fields})
 
 
 def test_a_policy_pack_runs_with_the_sdks_policy_runner(tmp_path):
     request = plugin_request(tmp_path / "policy")
     assert plugin_command(request, "/venv/bin/python") == [
-        "/venv/bin/python", "-u", "-m", "pulumi.policy", "127.0.0.1:4242", str(tmp_path / "policy"),
+        "/venv/bin/python",
+        "-u",
+        "-m",
+        "pulumi.policy",
+        "127.0.0.1:4242",
+        str(tmp_path / "policy"),
     ]
 
 
 def test_another_plugin_runs_its_directory_with_the_engines_arguments(tmp_path):
     request = plugin_request(tmp_path / "provider", kind="resource")
     assert plugin_command(request, "/venv/bin/python") == [
-        "/venv/bin/python", "-u", str(tmp_path / "provider"), "127.0.0.1:4242",
+        "/venv/bin/python",
+        "-u",
+        str(tmp_path / "provider"),
+        "127.0.0.1:4242",
     ]
 
 
@@ -114,7 +166,10 @@ def test_a_plugin_whose_virtualenv_is_missing_fails_with_the_option_and_the_path
     with pytest.raises(PluginSetupError) as error:
         plugin_interpreter(plugin_request(tmp_path / "policy", virtualenv="../nowhere").info)
     message = str(error.value)
-    assert "virtualenv '../nowhere'" in message and str(tmp_path / "nowhere" / "bin" / "python") in message
+    assert (
+        "virtualenv '../nowhere'" in message
+        and str(tmp_path / "nowhere" / "bin" / "python") in message
+    )
 
 
 def test_a_plugin_gets_the_engines_environment_in_its_virtualenv(tmp_path):
@@ -125,8 +180,13 @@ def test_a_plugin_gets_the_engines_environment_in_its_virtualenv(tmp_path):
 
 
 def test_plugin_output_streams_stdout_and_stderr_then_the_exit_code():
-    script = "import sys; print('4242', flush=True); print('oops', file=sys.stderr, flush=True); sys.exit(3)"
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    script = (
+        "import sys; print('4242', flush=True); print('oops', file=sys.stderr, flush=True); "
+        "sys.exit(3)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     responses = list(plugin_output(process))
     assert b"".join(r.stdout for r in responses) == b"4242\n"
     assert b"".join(r.stderr for r in responses) == b"oops\n"
@@ -134,8 +194,11 @@ def test_plugin_output_streams_stdout_and_stderr_then_the_exit_code():
 
 
 def test_stop_ends_a_plugin_that_keeps_running():
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     stop(process)
     assert process.returncode is not None
 
@@ -152,14 +215,16 @@ def language_host() -> Iterator[language_pb2_grpc.LanguageRuntimeStub]:
     server.stop(grace=0)
 
 
-def test_the_engine_starts_a_policy_pack_reads_its_port_and_ends_it_by_cancelling(tmp_path, language_host):
+def test_the_engine_starts_a_policy_pack_reads_its_port_and_ends_it_by_cancelling(
+    tmp_path, language_host
+):
     fake_virtualenv(tmp_path / "venv")
     pack = tmp_path / "policy"
     pack.mkdir()
     # Stands in for PolicyPack(...): prints its "port" (here its pid), then serves until ended.
-    (pack / "__main__.py").write_text("import os, time\n"
-                                      "print(os.getpid(), os.environ['PULUMI_TEST_SETTING'])\n"
-                                      "time.sleep(60)\n")
+    (pack / "__main__.py").write_text(
+        "import os, time\nprint(os.getpid(), os.environ['PULUMI_TEST_SETTING'])\ntime.sleep(60)\n"
+    )
     stream = language_host.RunPlugin(plugin_request(pack, virtualenv="../venv", pwd=str(tmp_path)))
     first_line = b""
     while not first_line.endswith(b"\n"):
@@ -170,7 +235,9 @@ def test_the_engine_starts_a_policy_pack_reads_its_port_and_ends_it_by_cancellin
     deadline = time.monotonic() + 10
     while process_exists(int(pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not process_exists(int(pid)), "the policy pack kept running after the engine cancelled it"
+    assert not process_exists(int(pid)), (
+        "the policy pack kept running after the engine cancelled it"
+    )
 
 
 def test_a_policy_pack_without_its_virtualenv_is_refused_with_the_reason(tmp_path, language_host):

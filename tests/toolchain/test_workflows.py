@@ -12,21 +12,33 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.y*ml"))
-VERSIONS = dict(line.split("=", 1) for line in (PROJECT_DIR / "toolchain/versions.env").read_text().splitlines()
-                if line and not line.startswith("#"))
+VERSIONS = dict(
+    line.split("=", 1)
+    for line in (PROJECT_DIR / "toolchain/versions.env").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 SECRET_SETTINGS = ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG_CONTENT")
 
 
 def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     executable = shutil.which("actionlint")
     if executable is None:
-        raise AssertionError("actionlint is not on PATH: run toolchain/ensure.sh, then source toolchain/env.sh")
-    return subprocess.run([executable, "-no-color", *map(str, paths)], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=120)
+        raise AssertionError(
+            "actionlint is not on PATH: run toolchain/ensure.sh, then source toolchain/env.sh"
+        )
+    return subprocess.run(
+        [executable, "-no-color", *map(str, paths)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def workflow(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / ".github/workflows" / name).read_text())
+    document: dict[str, Any] = yaml.safe_load(
+        (PROJECT_DIR / ".github/workflows" / name).read_text()
+    )
     return document
 
 
@@ -42,8 +54,10 @@ def test_actionlint_finds_nothing_in_the_workflows():
 def test_actionlint_does_find_a_broken_workflow(tmp_path: Path):
     broken = tmp_path / ".github" / "workflows" / "broken.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n"
-                      "    steps:\n      - uses: pulumi/actions@v6\n        with:\n          stack: dev\n")
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n"
+        "    steps:\n      - uses: pulumi/actions@v6\n        with:\n          stack: dev\n"
+    )
     result = actionlint(broken)
     assert result.returncode != 0 and 'input "stack" is not defined' in result.stdout, result.stdout
 
@@ -54,10 +68,16 @@ def test_the_workflow_installs_the_pulumi_version_of_the_toolchain():
 
 def test_credentials_come_from_repository_secrets_only():
     steps = [step for job in workflow("pulumi.yml")["jobs"].values() for step in job["steps"]]
-    settings = [(name, value) for step in steps for name, value in step.get("env", {}).items()
-                if name in SECRET_SETTINGS]
+    settings = [
+        (name, value)
+        for step in steps
+        for name, value in step.get("env", {}).items()
+        if name in SECRET_SETTINGS
+    ]
     assert {name for name, _ in settings} == set(SECRET_SETTINGS)
-    assert all(value == f"${{{{ secrets.{name.removesuffix('_CONTENT')} }}}}" for name, value in settings), settings
+    assert all(
+        value == f"${{{{ secrets.{name.removesuffix('_CONTENT')} }}}}" for name, value in settings
+    ), settings
 
 
 def test_deploying_needs_the_protected_environment_and_nothing_writes_but_the_comment():
@@ -65,4 +85,7 @@ def test_deploying_needs_the_protected_environment_and_nothing_writes_but_the_co
     assert document["permissions"] == {}
     assert document["jobs"]["deploy"]["environment"] == "production"
     assert document["jobs"]["deploy"]["permissions"] == {"contents": "read"}
-    assert document["jobs"]["preview"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert document["jobs"]["preview"]["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+    }
