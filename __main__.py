@@ -9,13 +9,9 @@ import sys
 import pulumi
 import pulumi_kubernetes as k8s
 
-import demo_config
 from components import HelloApp
-
-# The exit code by which pulumi-language-python-exec tells the engine that the program has
-# already shown its error: the engine then stops without adding its own "an unhandled error
-# occurred" (as it does after a pulumi.RunError) and without a traceback.
-EXIT_AFTER_SHOWING_ERROR = 32
+from demo_orq import config as stack_config
+from demo_orq import facts
 
 
 def project_config() -> dict[str, str]:
@@ -26,7 +22,7 @@ def project_config() -> dict[str, str]:
     the SDK also loads into its runtime config (where tests set it).
     """
     every_value = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    prefix = f"{demo_config.PROJECT}:"
+    prefix = f"{facts.PROJECT}:"
     return {
         key.removeprefix(prefix): value
         for key, value in every_value.items()
@@ -35,10 +31,10 @@ def project_config() -> dict[str, str]:
 
 
 try:
-    config = demo_config.load(project_config())
-except demo_config.ConfigError as error:
+    config = stack_config.load(project_config())
+except stack_config.ConfigError as error:
     pulumi.log.error(str(error))
-    sys.exit(EXIT_AFTER_SHOWING_ERROR)
+    sys.exit(facts.EXIT_AFTER_SHOWING_ERROR)
 
 provider = k8s.Provider("kubernetes", kubeconfig=config.kubeconfig, context=config.context)
 app = HelloApp("hello", config.app, opts=pulumi.ResourceOptions(providers=[provider]))
@@ -47,6 +43,3 @@ pulumi.export("url", app.url)
 pulumi.export("namespace", app.namespace)
 pulumi.export("deploymentName", app.deployment_name)
 pulumi.export("serviceName", app.service_name)
-pulumi.export("image", app.image)
-pulumi.export("replicas", app.replicas)
-pulumi.export("message", app.message)

@@ -6,10 +6,9 @@ import json
 import os
 import platform
 import subprocess
-from typing import Optional
 
 
-def command_output(*command: str) -> Optional[str]:
+def command_output(*command: str) -> str | None:
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
@@ -35,15 +34,21 @@ def memory_gib() -> float:
 
 def provider_version() -> str:
     plugins = json.loads(command_output("pulumi", "plugin", "ls", "--json") or "[]")
-    versions = [p["version"] for p in plugins if p.get("name") == "kubernetes" and p.get("kind") == "resource"]
+    versions = [
+        p["version"]
+        for p in plugins
+        if p.get("name") == "kubernetes" and p.get("kind") == "resource"
+    ]
     return ", ".join(versions) or "not installed"
 
 
 def kubernetes_versions() -> tuple[str, str]:
     """(kubectl client, cluster server) git versions."""
     versions = json.loads(command_output("kubectl", "version", "-o", "json") or "{}")
-    return (versions.get("clientVersion", {}).get("gitVersion", "unknown"),
-            versions.get("serverVersion", {}).get("gitVersion", "unreachable"))
+    return (
+        versions.get("clientVersion", {}).get("gitVersion", "unknown"),
+        versions.get("serverVersion", {}).get("gitVersion", "unreachable"),
+    )
 
 
 def describe() -> dict[str, str]:
@@ -57,7 +62,8 @@ def describe() -> dict[str, str]:
         "pulumi": command_output("pulumi", "version") or "not found",
         "pulumi-kubernetes provider": provider_version(),
         # The engine's limit on concurrent resource operations: 4 x CPUs unless PULUMI_PARALLEL.
-        "pulumi parallel": os.environ.get("PULUMI_PARALLEL") or f"4 x CPUs = {4 * (os.cpu_count() or 1)}",
+        "pulumi parallel": os.environ.get("PULUMI_PARALLEL")
+        or f"4 x CPUs = {4 * (os.cpu_count() or 1)}",
         "kubectl": client,
         "kubernetes server": server,
         "load average at start": " ".join(f"{load:.2f}" for load in os.getloadavg()),

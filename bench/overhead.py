@@ -20,13 +20,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.timing import Figures, stopwatch
-from tests.support.project import LOCAL_CLUSTER_CONFIG, PROJECT_DIR, ProjectCopy, copy_project, require_pulumi_cli
+from demo_orq.facts import PROJECT_DIR
+from demo_orq.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
 
 OVERHEAD = "10 start-up overhead"
 
 PYTHON = str(PROJECT_DIR / "venv" / "bin" / "python")
-PROGRAM_IMPORTS = ("import pulumi, pulumi_kubernetes as k8s, components; "
-                   "k8s.core.v1.Namespace, k8s.core.v1.Service, k8s.apps.v1.Deployment")
+PROGRAM_IMPORTS = (
+    "import pulumi, pulumi_kubernetes as k8s, components; "
+    "k8s.core.v1.Namespace, k8s.core.v1.Service, k8s.apps.v1.Deployment"
+)
 
 EMPTY_PROGRAM = "import pulumi\n"
 PROVIDER_ONLY_PROGRAM = """\
@@ -39,15 +42,21 @@ k8s.Provider("kubernetes", kubeconfig=config.get("kubeconfig"), context=config.r
 
 
 def provider_plugin() -> Path:
-    """The installed plugin at the version of the SDK in the virtualenv (the one the program uses)."""
+    """The installed plugin at the SDK version in the virtualenv (the one the program uses)."""
     plugins = Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi") / "plugins"
-    return plugins / f"resource-kubernetes-v{version('pulumi_kubernetes')}" / "pulumi-resource-kubernetes"
+    return (
+        plugins
+        / f"resource-kubernetes-v{version('pulumi_kubernetes')}"
+        / "pulumi-resource-kubernetes"
+    )
 
 
 def seconds_to_port(command: list[str], cwd: Path) -> float:
     """Seconds from spawning a plugin to the port it prints on its first line; then stops it."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         port = process.stdout.readline().strip()
         elapsed = time.monotonic() - started
@@ -81,20 +90,31 @@ def run_overhead(runs: int, figures: Figures) -> None:
         root = Path(directory)
         projects = {
             "pulumi preview, empty program": small_program(root / "empty", EMPTY_PROGRAM),
-            "pulumi preview, provider only": small_program(root / "provider", PROVIDER_ONLY_PROGRAM),
+            "pulumi preview, provider only": small_program(
+                root / "provider", PROVIDER_ONLY_PROGRAM
+            ),
             "pulumi preview, the demo (nothing deployed)": copy_project(root / "demo"),
         }
         for project in projects.values():
-            project.new_stack("bench", LOCAL_CLUSTER_CONFIG)
+            project.new_stack("bench", cluster_location())
         try:
             for _ in range(runs):
                 figures.add(OVERHEAD, "python -c pass", process_seconds([PYTHON, "-c", "pass"]))
-                figures.add(OVERHEAD, "python: import the program's modules",
-                            process_seconds([PYTHON, "-c", PROGRAM_IMPORTS]))
-                figures.add(OVERHEAD, "language host: spawn -> port",
-                            seconds_to_port([str(language_host), "127.0.0.1:1"], root / "demo"))
-                figures.add(OVERHEAD, "provider plugin: spawn -> port",
-                            seconds_to_port([str(provider_plugin()), "127.0.0.1:1"], root))
+                figures.add(
+                    OVERHEAD,
+                    "python: import the program's modules",
+                    process_seconds([PYTHON, "-c", PROGRAM_IMPORTS]),
+                )
+                figures.add(
+                    OVERHEAD,
+                    "language host: spawn -> port",
+                    seconds_to_port([str(language_host), "127.0.0.1:1"], root / "demo"),
+                )
+                figures.add(
+                    OVERHEAD,
+                    "provider plugin: spawn -> port",
+                    seconds_to_port([str(provider_plugin()), "127.0.0.1:1"], root),
+                )
                 for what, project in projects.items():
                     with stopwatch() as elapsed:
                         project.pulumi("preview", "--stack", "bench")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
 
 
 @dataclass
@@ -33,7 +33,13 @@ class Figure:
 
     def as_dict(self) -> dict:
         low, high = self.spread
-        return {**asdict(self), "median": self.median, "min": low, "max": high, "runs": len(self.values)}
+        return {
+            **asdict(self),
+            "median": self.median,
+            "min": low,
+            "max": high,
+            "runs": len(self.values),
+        }
 
 
 class Figures:
@@ -95,12 +101,20 @@ def format_figure(figure: Figure) -> str:
 def format_table(figures: Figures) -> str:
     rows = [("case", "measure", "unit", "runs", "median [min..max]", "note")]
     for figure in figures:
-        rows.append((figure.case, figure.what, figure.unit, str(len(figure.values)),
-                     format_figure(figure), figure.note))
+        rows.append(
+            (
+                figure.case,
+                figure.what,
+                figure.unit,
+                str(len(figure.values)),
+                format_figure(figure),
+                figure.note,
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     lines = []
     for index, row in enumerate(rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))

@@ -1,5 +1,6 @@
 """The two ways to run the demo, driven the same way: Pulumi (a throwaway stack of the program)
-and kubectl (the seed manifest, as the demo is run by hand)."""
+and kubectl (the demo's manifest, as the demo is run by hand). Each deploys into its own sandbox
+(namespace and node port), never into the user's `demo`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from tests.support.kube import kubectl, wait_until
-from tests.support.project import LOCAL_CLUSTER_CONFIG, ProjectCopy, copy_project
+from demo_orq import facts
+from demo_orq.kube import kubectl, namespace_exists, wait_until
+from demo_orq.sandbox import SANDBOXES, ProjectCopy, Sandbox, copy_project, sandbox_config
 
-NAMESPACE, DEPLOYMENT, REPLICAS = "demo", "hello-api", 3
-SEED_MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "seed" / "demo.yaml"
-V1 = "Hola desde Kubernetes 👋"
-V2 = "Hola desde K8s v2 🚀"
-URL = "http://127.0.0.1:30080/"
+REPLICAS = facts.REPLICAS
+V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 
 
 class Tool(Protocol):
     name: str
+    sandbox: Sandbox
     deploy_command: str
     rollout_command: str
     no_change_command: str
@@ -26,28 +26,24 @@ class Tool(Protocol):
     def deploy(self) -> None: ...
     def prepare(self, message: str) -> None:
         """What precedes a rollout to `message` and is not timed (writing config or a file)."""
+
     def roll_out(self) -> None: ...
     def check_no_change(self) -> None: ...
     def tear_down(self) -> None:
         """Removes all it deployed; safe to call when nothing is deployed."""
+
     def close(self) -> None: ...
 
 
-def namespace_exists(namespace: str = NAMESPACE) -> bool:
-    return kubectl("get", "namespace", namespace, check=False).returncode == 0
-
-
-def delete_namespace(namespace: str = NAMESPACE) -> None:
+def delete_namespace(namespace: str) -> None:
     """Starts deleting the namespace, and with it all inside, if it exists."""
     kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
 
 
-def wait_namespace_gone(namespace: str = NAMESPACE, timeout: float = 300) -> None:
-    wait_until(lambda: not namespace_exists(namespace), timeout, f"namespace {namespace} to be gone")
-
-
-def rollout_status() -> None:
-    kubectl("-n", NAMESPACE, "rollout", "status", f"deployment/{DEPLOYMENT}", "--timeout=300s", timeout=320)
+def wait_namespace_gone(namespace: str, timeout: float = 300) -> None:
+    wait_until(
+        lambda: not namespace_exists(namespace), timeout, f"namespace {namespace} to be gone"
+    )
 
 
 class KubectlDemo:
@@ -57,41 +53,52 @@ class KubectlDemo:
     deploy_command = "kubectl apply + rollout status"
     rollout_command = "kubectl apply + rollout status"
     no_change_command = "kubectl diff"
+    sandbox = SANDBOXES["bench-kubectl"]
 
     def __init__(self) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="bench-kubectl-")
-        self.manifest = SEED_MANIFEST
+        self.manifest = self.manifest_for(V1)
 
     def manifest_for(self, message: str) -> Path:
-        """The seed manifest with only the message changed (the seed itself for v1)."""
-        if message == V1:
-            return SEED_MANIFEST
-        changed = SEED_MANIFEST.read_text(encoding="utf-8").replace(f"-text={V1}", f"-text={message}")
-        path = Path(self._directory.name) / "demo-changed.yaml"
-        path.write_text(changed, encoding="utf-8")
+        """The demo's manifest in the benchmark's sandbox, with only the message changed."""
+        path = Path(self._directory.name) / f"demo-{len(message)}-{abs(hash(message))}.yaml"
+        path.write_text(self.sandbox.manifest(message), encoding="utf-8")
         return path
 
+    def rollout_status(self) -> None:
+        kubectl(
+            "-n",
+            self.sandbox.namespace,
+            "rollout",
+            "status",
+            f"deployment/{facts.DEPLOYMENT}",
+            "--timeout=300s",
+            timeout=320,
+        )
+
     def deploy(self) -> None:
-        self.manifest = SEED_MANIFEST
+        self.manifest = self.manifest_for(V1)
         kubectl("apply", "-f", str(self.manifest))
-        rollout_status()
+        self.rollout_status()
 
     def prepare(self, message: str) -> None:
         self.manifest = self.manifest_for(message)
 
     def roll_out(self) -> None:
         kubectl("apply", "-f", str(self.manifest))
-        rollout_status()
+        self.rollout_status()
 
     def check_no_change(self) -> None:
         diff = kubectl("diff", "-f", str(self.manifest), check=False)
         if diff.returncode != 0:
-            raise AssertionError(f"kubectl diff found changes or failed ({diff.returncode}):\n"
-                                 f"{diff.stdout}{diff.stderr}")
+            raise AssertionError(
+                f"kubectl diff found changes or failed ({diff.returncode}):\n"
+                f"{diff.stdout}{diff.stderr}"
+            )
 
     def tear_down(self) -> None:
-        delete_namespace()
-        wait_namespace_gone()
+        delete_namespace(self.sandbox.namespace)
+        wait_namespace_gone(self.sandbox.namespace)
 
     def close(self) -> None:
         self._directory.cleanup()
@@ -106,11 +113,12 @@ class PulumiDemo:
     rollout_command = "pulumi up"
     no_change_command = "pulumi preview"
     stack = "bench"
+    sandbox = SANDBOXES["bench-pulumi"]
 
     def __init__(self) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="bench-pulumi-")
         self.project: ProjectCopy = copy_project(Path(self._directory.name) / "project")
-        self.project.new_stack(self.stack, LOCAL_CLUSTER_CONFIG)
+        self.project.new_stack(self.stack, sandbox_config(self.sandbox))
 
     def up(self) -> None:
         self.project.pulumi("up", "--yes", "--skip-preview", "--stack", self.stack)
@@ -120,11 +128,9 @@ class PulumiDemo:
         self.up()
 
     def prepare(self, message: str) -> None:
-        if message == V1:
-            # Without the key the program deploys its default message, the demo's v1.
-            self.project.pulumi("config", "rm", "--stack", self.stack, "demo-orq:message", check=False)
-        else:
-            self.project.pulumi("config", "set", "--stack", self.stack, "demo-orq:message", "--", message)
+        self.project.pulumi(
+            "config", "set", "--stack", self.stack, f"{facts.PROJECT}:message", "--", message
+        )
 
     def roll_out(self) -> None:
         self.up()
@@ -134,7 +140,7 @@ class PulumiDemo:
 
     def tear_down(self) -> None:
         self.project.pulumi("destroy", "--yes", "--skip-preview", "--stack", self.stack)
-        wait_namespace_gone()
+        wait_namespace_gone(self.sandbox.namespace)
 
     def close(self) -> None:
         try:
@@ -142,7 +148,7 @@ class PulumiDemo:
             self.project.pulumi("stack", "rm", "--yes", self.stack)
         except BaseException:
             # The stack's state goes with the directory: leave no object of it behind either.
-            delete_namespace()
+            delete_namespace(self.sandbox.namespace)
             raise
         finally:
             self._directory.cleanup()

@@ -1,5 +1,6 @@
 """Pulumi components of demo-orq."""
 
-from .hello_app import HelloApp, HelloAppArgs
+from .args import HelloAppArgs, InvalidArgsError
+from .hello_app import HelloApp
 
-__all__ = ["HelloApp", "HelloAppArgs"]
+__all__ = ["HelloApp", "HelloAppArgs", "InvalidArgsError"]

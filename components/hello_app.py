@@ -2,71 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Optional, Union
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-DEMO_MESSAGE = "Hola desde Kubernetes 👋"
-CONTAINER_PORT = 8080
-SERVICE_PORT = 80
-RUN_AS_USER = 10001
+from demo_orq import facts
+
+from .args import HelloAppArgs
+from .pod import pod_template
 
 # The provider's Service await holds every create or update of a Service for 10 s after the first
 # change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployment's await
 # already waits for the very pods that the Service selects, so the Service's own is skipped.
 SERVICE_ANNOTATIONS = {"pulumi.com/skipAwait": "true"}
-
-Strategy = Literal["RollingUpdate", "Recreate"]
-IntOrPercent = Union[int, str]
-
-
-@dataclass(frozen=True)
-class HelloAppArgs:
-    """What one HelloApp deploys. The defaults reproduce the demo's manifest (demo.yaml)."""
-
-    namespace: str = "demo"
-    """Namespace created for the app (a DNS-1123 label): one namespace per instance."""
-
-    deployment_name: str = "hello-api"
-    """Name of the Deployment, and value of the pods' `app` label that the Service selects."""
-
-    service_name: str = "hello-svc"
-    """Name of the Service in front of the pods."""
-
-    message: str = DEMO_MESSAGE
-    """Text that http-echo answers every request with."""
-
-    image: str = "hashicorp/http-echo:0.2.3"
-    """Container image; it must accept http-echo's `-text` and `-listen` flags."""
-
-    replicas: int = 3
-    """Number of pods."""
-
-    strategy: Strategy = "RollingUpdate"
-    """How a new version replaces the pods: a few at a time, or all of them at once."""
-
-    max_surge: IntOrPercent = 1
-    """RollingUpdate only: pods allowed above `replicas`, a count or a percentage like "25%"."""
-
-    max_unavailable: IntOrPercent = 1
-    """RollingUpdate only: pods allowed below `replicas`, a count or a percentage like "25%"."""
-
-    node_port: Optional[int] = 30080
-    """Port opened on every node (30000-32767); None makes the Service a ClusterIP one."""
-
-    url_host: str = "127.0.0.1"
-    """Host at which the machine running Pulumi reaches the nodes' ports (the `url` output)."""
-
-    pre_stop_sleep_seconds: int = 5
-    """Seconds a terminating pod keeps serving while it is removed from the Service; 0: none."""
-
-    min_ready_seconds: int = 0
-    """Seconds a new pod must stay ready before it counts as available."""
-
-    rollout_timeout_seconds: int = 120
-    """Seconds `pulumi up` waits for the Deployment to be ready before it fails the update."""
+DEMO = HelloAppArgs()
+"""The demo's app, exactly as its manifest has it."""
 
 
 class HelloApp(pulumi.ComponentResource):
@@ -77,18 +28,16 @@ class HelloApp(pulumi.ComponentResource):
     """
 
     url: pulumi.Output[str]
+    """Where the Service answers: the node port from outside, else its in-cluster DNS name."""
     namespace: pulumi.Output[str]
     deployment_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
-    image: pulumi.Output[str]
-    replicas: pulumi.Output[int]
-    message: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        args: HelloAppArgs = HelloAppArgs(),
-        opts: Optional[pulumi.ResourceOptions] = None,
+        args: HelloAppArgs = DEMO,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("demo-orq:app:HelloApp", name, None, opts)
         namespace = k8s.core.v1.Namespace(
@@ -117,22 +66,16 @@ class HelloApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.url = pulumi.Output.from_input(service_url(args))
+        self.url = service_url(service, args.url_host)
         self.namespace = namespace_name
         self.deployment_name = deployment.metadata.name
         self.service_name = service.metadata.name
-        self.image = pulumi.Output.from_input(args.image)
-        self.replicas = pulumi.Output.from_input(args.replicas)
-        self.message = pulumi.Output.from_input(args.message)
         self.register_outputs(
             {
                 "url": self.url,
                 "namespace": self.namespace,
                 "deployment_name": self.deployment_name,
                 "service_name": self.service_name,
-                "image": self.image,
-                "replicas": self.replicas,
-                "message": self.message,
             }
         )
 
@@ -156,10 +99,9 @@ def deployment_spec(args: HelloAppArgs) -> k8s.apps.v1.DeploymentSpecArgsDict:
         "min_ready_seconds": args.min_ready_seconds,
         "selector": {"match_labels": pod_labels(args)},
         "strategy": deployment_strategy(args),
-        "template": {
-            "metadata": {"labels": pod_labels(args)},
-            "spec": pod_spec(args),
-        },
+        "template": pod_template(
+            pod_labels(args), args.message, args.image, args.pre_stop_sleep_seconds
+        ),
     }
 
 
@@ -176,58 +118,11 @@ def deployment_strategy(args: HelloAppArgs) -> k8s.apps.v1.DeploymentStrategyArg
     }
 
 
-def pod_spec(args: HelloAppArgs) -> k8s.core.v1.PodSpecArgsDict:
-    return {
-        "security_context": {
-            "run_as_non_root": True,
-            "run_as_user": RUN_AS_USER,
-            "seccomp_profile": {"type": "RuntimeDefault"},
-        },
-        # The preStop sleep counts against the grace period; 5 s more let http-echo exit on SIGTERM.
-        "termination_grace_period_seconds": args.pre_stop_sleep_seconds + 5,
-        "containers": [container(args)],
-    }
-
-
-def container(args: HelloAppArgs) -> k8s.core.v1.ContainerArgsDict:
-    spec: k8s.core.v1.ContainerArgsDict = {
-        "name": "app",
-        "image": args.image,
-        "image_pull_policy": "IfNotPresent",
-        "args": [f"-text={args.message}", f"-listen=:{CONTAINER_PORT}"],
-        "ports": [{"container_port": CONTAINER_PORT}],
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "200m", "memory": "128Mi"},
-        },
-        "liveness_probe": http_probe(initial_delay_seconds=5, period_seconds=10),
-        "readiness_probe": http_probe(initial_delay_seconds=2, period_seconds=5),
-        "security_context": {
-            "allow_privilege_escalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "read_only_root_filesystem": True,
-        },
-    }
-    if args.pre_stop_sleep_seconds > 0:
-        # Keeps the pod answering until the Service has stopped sending it requests. A sleep
-        # action (Kubernetes 1.30+) rather than an exec: the image has no shell.
-        spec["lifecycle"] = {"pre_stop": {"sleep": {"seconds": args.pre_stop_sleep_seconds}}}
-    return spec
-
-
-def http_probe(initial_delay_seconds: int, period_seconds: int) -> k8s.core.v1.ProbeArgsDict:
-    return {
-        "http_get": {"path": "/", "port": CONTAINER_PORT},
-        "initial_delay_seconds": initial_delay_seconds,
-        "period_seconds": period_seconds,
-    }
-
-
 def service_spec(args: HelloAppArgs) -> k8s.core.v1.ServiceSpecArgsDict:
-    port: k8s.core.v1.ServicePortArgsDict = {
+    port: dict[str, Any] = {
         "name": "http",
-        "port": SERVICE_PORT,
-        "target_port": CONTAINER_PORT,
+        "port": facts.SERVICE_PORT,
+        "target_port": facts.CONTAINER_PORT,
     }
     if args.node_port is not None:
         port["node_port"] = args.node_port
@@ -238,8 +133,13 @@ def service_spec(args: HelloAppArgs) -> k8s.core.v1.ServiceSpecArgsDict:
     }
 
 
-def service_url(args: HelloAppArgs) -> str:
-    """Where the Service answers: the node port from outside, else its in-cluster DNS name."""
-    if args.node_port is None:
-        return f"http://{args.service_name}.{args.namespace}.svc.cluster.local/"
-    return f"http://{args.url_host}:{args.node_port}/"
+def service_url(service: k8s.core.v1.Service, url_host: str) -> pulumi.Output[str]:
+    """Where the Service the cluster created answers: its node port, else its in-cluster name."""
+
+    # Output types are dicts keyed by their Python names (so are the plain dicts of mocks).
+    def url(metadata: dict[str, Any], spec: dict[str, Any]) -> str:
+        if spec["type"] == "NodePort":
+            return f"http://{url_host}:{spec['ports'][0]['node_port']}/"
+        return f"http://{metadata['name']}.{metadata['namespace']}.svc.cluster.local/"
+
+    return pulumi.Output.all(service.metadata, service.spec).apply(lambda both: url(*both))

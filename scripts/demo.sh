@@ -1,38 +1,56 @@
 #!/usr/bin/env bash
 # The container-orchestration demo, done with Pulumi: sets up what is missing (toolchain, local
 # cluster), then deploys, reaches, scales, rolls out v2, rolls back and heals, printing the
-# evidence of each step.
-#   usage: scripts/demo.sh [--stack dev|kind]
+# evidence of each step. It ends with the stack as Pulumi.<stack>.yaml says (the file is put
+# back as it was found), so `git status` is clean and `pulumi preview` shows no change.
+#   usage: scripts/demo.sh [--stack dev|kind] [--forward-port PORT]
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
 
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+fail_usage() { echo "demo: $1" >&2; usage >&2; exit 2; }
+
 stack=dev
+forward_port=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --stack) stack="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "demo: unknown argument '$1' (accepted: --stack dev|kind)" >&2; exit 2 ;;
+    --stack) [[ $# -ge 2 ]] || fail_usage "--stack needs a value (accepted: dev, kind)"; stack="$2"; shift 2 ;;
+    --forward-port) [[ $# -ge 2 ]] || fail_usage "--forward-port needs a value"; forward_port="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) fail_usage "unknown argument '$1' (accepted: --stack dev|kind, --forward-port PORT)" ;;
   esac
 done
 case "$stack" in
   dev|kind) ;;
-  *) echo "demo: unknown stack '$stack' (accepted: dev, kind)" >&2; exit 2 ;;
+  *) fail_usage "unknown stack '$stack' (accepted: dev, kind)" ;;
 esac
+if [[ -n "$forward_port" ]] && ! [[ "$forward_port" =~ ^[0-9]+$ && "$forward_port" -ge 1024 && "$forward_port" -le 65535 ]]; then
+  fail_usage "bad --forward-port '$forward_port' (accepted: a port from 1024 to 65535)"
+fi
 
-V1_MESSAGE="Hola desde Kubernetes 👋"
-V2_MESSAGE="Hola desde K8s v2 🚀"
-NAMESPACE=demo
+stack_file="Pulumi.$stack.yaml"
+stack_file_copy="$(mktemp)"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
-evidence() { show kubectl -n "$NAMESPACE" get deploy,rs,pods,svc -o wide; }
+output() { pulumi stack output "$1"; }
+evidence() { show kubectl -n "$(output namespace)" get deploy,rs,pods,svc -o wide; }
+up() { show pulumi up --yes --skip-preview --message "$1"; }
+curl_url() { show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(output url)"; }
+
+put_stack_file_back() {
+  [[ -s "$stack_file_copy" ]] && cp "$stack_file_copy" "$stack_file"
+  rm -f "$stack_file_copy"
+}
 
 setup() {
   step "0) Set up what is missing: the Pulumi toolchain and the cluster"
   toolchain/ensure.sh
   # shellcheck source=toolchain/env.sh
   source toolchain/env.sh
+  eval "$(python -m demo_orq.facts)"
+  forward_port="${forward_port:-$DEMO_PORT_FORWARD_PORT}"
   if [[ "$stack" == dev ]]; then
     cluster/up.sh
     eval "$(cluster/status.sh --env)"
@@ -40,57 +58,60 @@ setup() {
     kind get clusters | grep -qx demo-orq ||
       { echo "demo: no kind cluster 'demo-orq': kind create cluster --name demo-orq --image kindest/node:v1.30.0" >&2; exit 1; }
     export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
-    kubectl config use-context kind-demo-orq >/dev/null
   fi
+  cp "$stack_file" "$stack_file_copy"
+  trap put_stack_file_back EXIT
   pulumi stack select "$stack" --create
-  # Start from the demo's defaults so that every run tells the same story.
-  pulumi config rm message >/dev/null 2>&1 || true
-  pulumi config rm replicas >/dev/null 2>&1 || true
+  # Every run tells the same story from v1, whatever an earlier run left in the stack file.
+  pulumi config set message "$DEMO_V1_MESSAGE"
+  pulumi config set replicas "$DEMO_REPLICAS"
 }
-
-up() { show pulumi up --yes --skip-preview --message "$1"; }
-
-service_url() { pulumi stack output url; }
 
 reach() {
   step "2) Reach it: NodePort and port-forward"
-  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
-  kubectl -n "$NAMESPACE" port-forward svc/hello-svc 18180:80 >/dev/null 2>&1 &
+  curl_url
+  kubectl -n "$(output namespace)" port-forward "svc/$(output serviceName)" \
+    "$forward_port:$DEMO_SERVICE_PORT" >/dev/null 2>&1 &
   local forward=$!
-  for _ in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1:18180/ 2>/dev/null && break; sleep 0.2; done
-  show curl -fsS http://127.0.0.1:18180/
+  for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$forward_port/" 2>/dev/null && break; sleep 0.2; done
+  show curl -fsS "http://127.0.0.1:$forward_port/"
   kill "$forward"; wait "$forward" 2>/dev/null || true
 }
 
 heal() {
   step "6) Self-healing: delete every pod at once"
-  show kubectl -n "$NAMESPACE" delete pod -l app=hello-api --force --grace-period=0
-  local started=$SECONDS
-  show kubectl -n "$NAMESPACE" rollout status deploy/hello-api --timeout=180s
-  show kubectl -n "$NAMESPACE" wait pod -l app=hello-api --for=condition=Ready --timeout=180s
+  local namespace deployment started
+  namespace="$(output namespace)" deployment="$(output deploymentName)"
+  show kubectl -n "$namespace" delete pod -l "app=$deployment" --force --grace-period=0
+  started=$SECONDS
+  show kubectl -n "$namespace" rollout status "deploy/$deployment" --timeout=180s
+  show kubectl -n "$namespace" wait pod -l "app=$deployment" --for=condition=Ready --timeout=180s
   echo "all pods Ready again after $((SECONDS - started)) s"
   evidence
 }
 
 main() {
   setup
-  step "1) Deploy v1: namespace, Deployment (3 replicas) and NodePort Service"
-  up "v1: $V1_MESSAGE"
+  step "1) Deploy v1: namespace, Deployment and NodePort Service"
+  up "v1: $DEMO_V1_MESSAGE"
   evidence
   reach
-  step "3) Scale to 5 by config"
-  show pulumi config set replicas 5
-  up "scale to 5"
+  step "3) Scale to $DEMO_SCALED_REPLICAS by config"
+  show pulumi config set replicas "$DEMO_SCALED_REPLICAS"
+  up "scale to $DEMO_SCALED_REPLICAS"
   evidence
   step "4) Roll out v2 by config"
-  show pulumi config set message "$V2_MESSAGE"
-  up "v2: $V2_MESSAGE"
-  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
+  show pulumi config set message "$DEMO_V2_MESSAGE"
+  up "v2: $DEMO_V2_MESSAGE"
+  curl_url
   step "5) Roll back to the previous update from the stack history"
-  show python scripts/rollback.py --stack "$stack" --list
-  show python scripts/rollback.py --stack "$stack"
-  show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(service_url)"
+  show python -m demo_orq rollback --stack "$stack" --list
+  show python -m demo_orq rollback --stack "$stack"
+  curl_url
   heal
+  step "7) Back to $stack_file as it was before the demo"
+  put_stack_file_back
+  up "back to $stack_file"
   step "Done. Stack outputs:"
   show pulumi stack output
   echo "Clean up with: source toolchain/env.sh && pulumi destroy --stack $stack"

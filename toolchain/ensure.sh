@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provides everything `pulumi preview/up` needs, building only what is missing:
-#   - the project's virtualenv (venv/) with the pinned SDKs from requirements.txt;
+#   - the project's virtualenv (venv/) with the pinned SDKs from requirements.txt and the test
+#     tools from requirements-dev.txt;
 #   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
 #     built from the Go module proxy into the cache, with a Python language host beside it;
 #   - the pulumi-resource-kubernetes plugin at the version the SDK asks for;
@@ -23,11 +24,12 @@ check_pins_match_requirements() {
 
 ensure_virtualenv() {
   local venv="$project_root/venv" stamp="$project_root/venv/.requirements.sha256"
-  local want; want="$(sha256sum "$project_root/requirements.txt" | cut -d' ' -f1)"
+  local want; want="$(cat "$project_root"/requirements{,-dev}.txt | sha256sum | cut -d' ' -f1)"
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && { log "virtualenv up to date"; return; }
-  log "installing the Python packages of requirements.txt into venv/"
+  log "installing the Python packages of requirements.txt and requirements-dev.txt into venv/"
   [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$project_root/requirements.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$project_root/requirements.txt" -r "$project_root/requirements-dev.txt"
   echo "$want" > "$stamp"
 }
 

@@ -7,7 +7,9 @@ import pulumi_kubernetes as k8s
 from components import HelloApp, HelloAppArgs
 
 config = pulumi.Config()
-provider = k8s.Provider("kubernetes", kubeconfig=config.get("kubeconfig"), context=config.require("context"))
+provider = k8s.Provider(
+    "kubernetes", kubeconfig=config.get("kubeconfig"), context=config.require("context")
+)
 for index in range(config.require_int("apps")):
     HelloApp(
         f"app-{index}",

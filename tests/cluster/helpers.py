@@ -1,7 +1,7 @@
-"""Helpers for tests against the local cluster (also meant for tests/e2e): the demo manifest,
-exact HTTP answers from 127.0.0.1, `kubectl port-forward` as a context manager, and a check that
-fails loudly when the cluster is not reachable. kubectl comes from tests.support.kube (PATH and
-KUBECONFIG set by `eval "$(cluster/status.sh --env)"`)."""
+"""Helpers for tests against the local cluster (also used by tests/e2e): exact HTTP answers from
+127.0.0.1, `kubectl port-forward` as a context manager, and a check that fails loudly when the
+cluster is not reachable. kubectl comes from demo_orq.kube (PATH and KUBECONFIG set by
+`eval "$(cluster/status.sh --env)"`)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,24 @@ import contextlib
 import shutil
 import subprocess
 import time
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
-from tests.support.http import http_get
-from tests.support.kube import kubectl, kubectl_json, wait_until
+from demo_orq.http import http_get
+from demo_orq.kube import Object, kubectl, kubectl_json, wait_until
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DEMO_MANIFEST = PROJECT_DIR.parent / "shared" / "seed" / "demo.yaml"
 NODE_NAME = "demo-orq-node"
-NODEPORT_URL = ("127.0.0.1", 30080)
 
 
-def require_cluster() -> dict:
-    """The cluster's single node once the API server answers; an AssertionError with the fix otherwise."""
+def require_cluster() -> Object:
+    """The cluster's single node once the API server answers; fails with the fix otherwise."""
     readyz = kubectl("get", "--raw", "/readyz", check=False, timeout=15)
     if readyz.returncode != 0:
-        raise AssertionError("the local cluster is not reachable: run cluster/up.sh, then "
-                             f'eval "$(cluster/status.sh --env)"\n{readyz.stderr}')
-    return kubectl_json("get", "node", NODE_NAME)
+        raise AssertionError(
+            "the local cluster is not reachable: run cluster/up.sh, then "
+            f'eval "$(cluster/status.sh --env)"\n{readyz.stderr}'
+        )
+    node: Object = kubectl_json("get", "node", NODE_NAME)
+    return node
 
 
 def answer_text(host: str, port: int, path: str = "/") -> str | None:
@@ -45,26 +44,36 @@ def answers(host: str, port: int, count: int = 20) -> set[str | None]:
 
 def wait_for_only_answer(host: str, port: int, text: str, timeout: float = 60) -> None:
     """Until 20 answers in a row are exactly `text` plus a newline."""
-    wait_until(lambda: answers(host, port) == {text + "\n"}, timeout, f"only {text!r} from {host}:{port}")
+    wait_until(
+        lambda: answers(host, port) == {text + "\n"},
+        timeout,
+        f"only {text!r} from {host}:{port}",
+    )
 
 
 @contextlib.contextmanager
-def port_forward(namespace: str, target: str, local_port: int, remote_port: int,
-                 timeout: float = 30) -> Iterator[int]:
-    """`kubectl port-forward` running in the background for the `with` block; yields the local port."""
+def port_forward(
+    namespace: str, target: str, local_port: int, remote_port: int, timeout: float = 30
+) -> Iterator[int]:
+    """`kubectl port-forward` in the background for the `with` block; yields the local port."""
     executable = shutil.which("kubectl")
     assert executable, 'kubectl is not on PATH: run eval "$(cluster/status.sh --env)"'
     process = subprocess.Popen(
         [executable, "-n", namespace, "port-forward", "--address", "127.0.0.1", target,
          f"{local_port}:{remote_port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + timeout
         assert process.stdout is not None
         line = process.stdout.readline()
         while "Forwarding from" not in line:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"kubectl port-forward did not start: {line}{process.stdout.read()}")
+                raise AssertionError(
+                    f"kubectl port-forward did not start: {line}{process.stdout.read()}"
+                )
             line = process.stdout.readline()
         yield local_port
     finally:
@@ -77,5 +86,5 @@ def port_forward(namespace: str, target: str, local_port: int, remote_port: int,
 
 
 def delete_namespace(name: str, timeout: float = 120) -> None:
-    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", f"--timeout={int(timeout)}s",
-            timeout=timeout + 10)
+    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true",
+            f"--timeout={int(timeout)}s", timeout=timeout + 10)  # fmt: skip

@@ -8,17 +8,25 @@ import time
 
 import pytest
 
-from tests.cluster.helpers import PROJECT_DIR
+from demo_orq.facts import PROJECT_DIR
 
 pytestmark = pytest.mark.cluster
 
-COMPONENTS = ("etcd", "containerd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
-              "kubelet", "kube-proxy")
+COMPONENTS = (
+    "etcd",
+    "containerd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+)
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PROJECT_DIR / "cluster" / script), *args], capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [str(PROJECT_DIR / "cluster" / script), *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_up_on_a_healthy_cluster_returns_at_once(cluster_node: dict) -> None:
@@ -34,8 +42,10 @@ def test_status_shows_every_component_healthy(cluster_node: dict) -> None:
     result = run("status.sh")
     assert result.returncode == 0, result.stdout + result.stderr
     for component in COMPONENTS:
-        assert any(line.split()[:1] == [component] and line.endswith("healthy") and "unhealthy" not in line
-                   for line in result.stdout.splitlines()), f"{component} not healthy:\n{result.stdout}"
+        assert any(
+            line.split()[:1] == [component] and line.endswith("healthy") and "unhealthy" not in line
+            for line in result.stdout.splitlines()
+        ), f"{component} not healthy:\n{result.stdout}"
     assert "demo-orq-node" in result.stdout and " Ready " in result.stdout
 
 

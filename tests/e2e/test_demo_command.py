@@ -1,7 +1,9 @@
 """The README's first command, `scripts/demo.sh`, start to finish on the local cluster.
 
-It runs in a copy of the repository with its own local backend, so the repository's
-Pulumi.dev.yaml and state are left alone, and the stack is destroyed afterwards.
+It runs in a copy of the repository (a git repository of its own, in an empty temporary folder)
+with its own local backend, in its own sandbox: the copy's Pulumi.dev.yaml moves the demo to
+another namespace and node port, so a demo the user deployed is left alone. The demo must leave
+the copy's working tree as it found it; the stack is destroyed afterwards.
 """
 
 from __future__ import annotations
@@ -11,47 +13,82 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.support.kube import kubectl, wait_until
-from tests.support.project import PROJECT_DIR, ProjectCopy, require_pulumi_cli
+from demo_orq import facts
+from demo_orq.kube import namespace_exists, wait_until
+from demo_orq.sandbox import SANDBOXES, ProjectCopy, require_pulumi_cli
 
 pytestmark = pytest.mark.e2e
 
+SANDBOX = SANDBOXES["demo-command"]
+FORWARD_PORT = 18290
+STEPS = ["0) Set up", "1) Deploy v1", "2) Reach it", "3) Scale to", "4) Roll out v2",
+         "5) Roll back", "6) Self-healing", "7) Back to"]  # fmt: skip
+
+
+def git(directory: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+
 
 def copy_repository(destination: Path) -> ProjectCopy:
-    tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True,
-                             check=True).stdout.splitlines()
-    for name in tracked:
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_DIR / name, target)
-    (destination / "venv").symlink_to(PROJECT_DIR / "venv")
+    """The tracked files as they are now, committed in a new repository, the dev stack moved to
+    the test's sandbox."""
+    for name in git(facts.PROJECT_DIR, "ls-files").splitlines():
+        if (facts.PROJECT_DIR / name).is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(facts.PROJECT_DIR / name, target)
+    stack_file = destination / "Pulumi.dev.yaml"
+    stack = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    stack["config"][f"{facts.PROJECT}:namespace"] = SANDBOX.namespace
+    stack["config"][f"{facts.PROJECT}:nodePort"] = str(SANDBOX.node_port)
+    stack_file.write_text(yaml.safe_dump(stack, allow_unicode=True), encoding="utf-8")
+    (destination / "venv").symlink_to(facts.PROJECT_DIR / "venv")
     (destination / ".state").mkdir()
+    git(destination, "init", "-q")
+    (destination / ".git" / "info" / "exclude").write_text("venv\n.state/\n", encoding="utf-8")
+    git(destination, "add", "-A")
+    git(destination, "-c", "user.name=test", "-c", "user.email=test@localhost",
+        "commit", "-qm", "copy")  # fmt: skip
     return ProjectCopy(destination)
 
 
-def test_the_demo_command_walks_through_every_step(tmp_path: Path):
+def section(output: str, start: str, end: str) -> str:
+    return output[output.index(start) : output.index(end)]
+
+
+def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(tmp_path: Path):
     require_pulumi_cli()
-    assert kubectl("get", "namespace", "demo", check=False).returncode != 0, "namespace demo already exists"
+    SANDBOX.claim()
     repository = copy_repository(tmp_path / "repo")
     try:
-        demo = subprocess.run(["bash", "scripts/demo.sh"], cwd=repository.directory, env=repository.env,
-                              capture_output=True, text=True, timeout=900)
+        demo = subprocess.run(
+            ["bash", "scripts/demo.sh", "--forward-port", str(FORWARD_PORT)],
+            cwd=repository.directory,
+            env=repository.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         output = demo.stdout + demo.stderr
         print(output)
         assert demo.returncode == 0, output[-4000:]
-        steps = ["0) Set up", "1) Deploy v1", "2) Reach it", "3) Scale to 5", "4) Roll out v2",
-                 "5) Roll back", "6) Self-healing"]
-        positions = [output.index(step) for step in steps]
+        positions = [output.index(step) for step in STEPS]
         assert positions == sorted(positions)
-        reach = output[output.index("2) Reach it"):output.index("3) Scale to 5")]
-        assert reach.count("\nHola desde Kubernetes 👋\n") == 2  # NodePort and port-forward
-        v2 = output[output.index("4) Roll out v2"):output.index("5) Roll back")]
-        assert "\nHola desde K8s v2 🚀\n" in v2
-        back = output[output.index("5) Roll back"):output.index("6) Self-healing")]
-        assert "rolled back: rollback to update 2" in back and "\nHola desde Kubernetes 👋\n" in back
+        v1, v2 = f"\n{facts.V1_MESSAGE}\n", f"\n{facts.V2_MESSAGE}\n"
+        assert section(output, "2) Reach it", "3) Scale to").count(v1) == 2  # NodePort, forward
+        assert v2 in section(output, "4) Roll out v2", "5) Roll back")
+        back = section(output, "5) Roll back", "6) Self-healing")
+        assert "rolled back: rollback to update 2" in back and v1 in back
         assert "all pods Ready again after" in output
+        assert git(repository.directory, "status", "--porcelain") == ""
+        repository.pulumi("preview", "--stack", "dev", "--expect-no-changes")
     finally:
         repository.pulumi("destroy", "--stack", "dev", "--yes", check=False)
-        wait_until(lambda: kubectl("get", "namespace", "demo", check=False).returncode != 0, 180,
-                   "namespace demo to be gone")
+        wait_until(
+            lambda: not namespace_exists(SANDBOX.namespace),
+            180,
+            f"namespace {SANDBOX.namespace} to be gone",
+        )

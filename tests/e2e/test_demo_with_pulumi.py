@@ -10,25 +10,41 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from pulumi import automation as auto
 
-from scripts.rollback import numbered, rollback
+from demo_orq import facts
+from demo_orq.kube import (
+    deployment_settled,
+    is_ready,
+    kubectl,
+    kubectl_json,
+    pods,
+    ready_pods,
+    wait_until,
+)
+from demo_orq.rollback import numbered, rollback
+from demo_orq.sandbox import (
+    SANDBOXES,
+    ProjectCopy,
+    copy_project,
+    require_pulumi_cli,
+    sandbox_config,
+)
+from demo_orq.traffic import SteadyLoad
 from tests.cluster.helpers import wait_for_only_answer
-from tests.support.kube import deployment_settled, is_ready, kubectl, kubectl_json, pods, ready_pods, wait_until
-from tests.support.project import LOCAL_CLUSTER_CONFIG, ProjectCopy, copy_project, require_pulumi_cli
-from tests.support.traffic import SteadyLoad
 
 pytestmark = pytest.mark.e2e
 
-V1 = "Hola desde Kubernetes 👋"
-V2 = "Hola desde K8s v2 🚀"
-# Its own namespace and node port, so that it never meets the kubectl tests or the benchmarks.
-NAMESPACE, NODE_PORT = "demo-e2e", 30180
-DEPLOYMENT, SELECTOR = "hello-api", "app=hello-api"
+V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
+# Its own namespace and node port, apart from the user's demo, other tests and the benchmarks.
+SANDBOX = SANDBOXES["e2e"]
+NAMESPACE, NODE_PORT = SANDBOX.namespace, SANDBOX.node_port
+DEPLOYMENT, SELECTOR = facts.DEPLOYMENT, f"app={facts.DEPLOYMENT}"
+SCALED = facts.SCALED_REPLICAS
 MAX_UNAVAILABLE = 1
 MIN_REQUESTS_PER_SECOND = 100
 # At most this many requests in a run may need their connection retried once (see README: a rare
@@ -46,11 +62,12 @@ def project(tmp_path_factory) -> ProjectCopy:
 
 @pytest.fixture(scope="module")
 def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
-    leftover = kubectl("get", "namespace", NAMESPACE, check=False)
-    assert leftover.returncode != 0, f"namespace {NAMESPACE} already exists: delete it before the e2e tests"
-    workspace = auto.LocalWorkspaceOptions(work_dir=str(project.directory), env_vars=project.pulumi_env)
+    SANDBOX.claim()
+    workspace = auto.LocalWorkspaceOptions(
+        work_dir=str(project.directory), env_vars=project.pulumi_env
+    )
     stack = auto.create_stack("e2e", work_dir=str(project.directory), opts=workspace)
-    config = {**LOCAL_CLUSTER_CONFIG, "demo-orq:namespace": NAMESPACE, "demo-orq:nodePort": str(NODE_PORT)}
+    config = sandbox_config(SANDBOX)
     stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
     yield stack
     # Leave nothing behind, even when a test failed half-way.
@@ -71,7 +88,7 @@ def up(stack: auto.Stack, message: str) -> auto.UpResult:
 
 def set_config(stack: auto.Stack, **values: str) -> None:
     for key, value in values.items():
-        stack.set_config(f"demo-orq:{key}", auto.ConfigValue(value))
+        stack.set_config(f"{facts.PROJECT}:{key}", auto.ConfigValue(value))
 
 
 class UnavailabilityWatch:
@@ -84,11 +101,13 @@ class UnavailabilityWatch:
 
     def _watch(self) -> None:
         while not self._stop.is_set():
-            status = kubectl_json("-n", NAMESPACE, "get", "deployment", DEPLOYMENT).get("status", {})
+            status = kubectl_json("-n", NAMESPACE, "get", "deployment", DEPLOYMENT).get(
+                "status", {}
+            )
             self.worst = max(self.worst, self.replicas - status.get("availableReplicas", 0))
             time.sleep(0.3)
 
-    def __enter__(self) -> "UnavailabilityWatch":
+    def __enter__(self) -> UnavailabilityWatch:
         self._thread.start()
         return self
 
@@ -107,23 +126,32 @@ def test_up_deploys_v1_with_three_ready_pods(stack: auto.Stack):
 
 
 def test_scaling_to_five_by_config_keeps_the_existing_pods(stack: auto.Stack):
-    before = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
-              for p in pods(NAMESPACE, SELECTOR)}
-    set_config(stack, replicas="5")
+    before = {
+        p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
+        for p in pods(NAMESPACE, SELECTOR)
+    }
+    set_config(stack, replicas=str(SCALED))
     up(stack, "scale to 5")
-    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "5 ready pods")
-    after = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
-             for p in ready_pods(NAMESPACE, SELECTOR)}
-    assert len(after) == 5
-    assert {uid: after.get(uid) for uid in before} == before, "an existing pod was replaced or restarted"
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED), 120, "5 ready pods")
+    after = {
+        p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
+        for p in ready_pods(NAMESPACE, SELECTOR)
+    }
+    assert len(after) == SCALED
+    assert {uid: after.get(uid) for uid in before} == before, (
+        "an existing pod was replaced or restarted"
+    )
 
 
 def test_v2_rolls_out_under_live_traffic_without_a_failed_request(stack: auto.Stack):
     url = stack.outputs()["url"].value
     set_config(stack, message=V2)
-    with UnavailabilityWatch(replicas=5) as watch, SteadyLoad(url, rate=150, retry_refused=True) as load:
+    with (
+        UnavailabilityWatch(replicas=SCALED) as watch,
+        SteadyLoad(url, rate=150, retry_refused=True) as load,
+    ):
         up(stack, "v2")
-        wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "v2 settled")
+        wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED), 120, "v2 settled")
         time.sleep(2)
     report = load.report
     print(f"\nv2 rollout traffic: {report.summary()}; most pods unavailable: {watch.worst}")
@@ -139,21 +167,42 @@ def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
     v1_update = next(e for e in numbered(stack.history()) if e.update.message == "scale to 5")
     result = rollback(stack, v1_update.number, on_output=print)
     assert result.summary.result == "succeeded"
-    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "rollback settled")
+    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED), 120, "rollback settled")
     wait_for_answer(stack.outputs()["url"].value, V1)
     newest = stack.history()[0]
     assert newest.message == f"rollback to update {v1_update.number}"
-    assert "demo-orq:message" not in stack.get_all_config()  # v1 used the default message
+    message = stack.get_all_config().get(f"{facts.PROJECT}:message")
+    assert message is None or message.value == V1  # v1: the default message
 
 
 def test_deleted_pods_come_back_by_themselves(stack: auto.Stack):
     before = {p["metadata"]["uid"] for p in pods(NAMESPACE, SELECTOR)}
     started = time.monotonic()
-    kubectl("-n", NAMESPACE, "delete", "pod", "-l", SELECTOR, "--force", "--grace-period=0", "--wait=false")
-    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5)
-               and len([p for p in ready_pods(NAMESPACE, SELECTOR) if p["metadata"]["uid"] not in before]) == 5,
-               180, "5 new ready pods", interval=0.2)
-    print(f"\nself-healing: 5 new pods Ready {time.monotonic() - started:.1f}s after deleting all of them")
+    kubectl(
+        "-n",
+        NAMESPACE,
+        "delete",
+        "pod",
+        "-l",
+        SELECTOR,
+        "--force",
+        "--grace-period=0",
+        "--wait=false",
+    )
+    wait_until(
+        lambda: (
+            deployment_settled(NAMESPACE, DEPLOYMENT, SCALED)
+            and len(
+                [p for p in ready_pods(NAMESPACE, SELECTOR) if p["metadata"]["uid"] not in before]
+            )
+            == SCALED
+        ),
+        180,
+        "5 new ready pods",
+        interval=0.2,
+    )
+    healed = time.monotonic() - started
+    print(f"\nself-healing: {SCALED} new pods Ready {healed:.1f}s after deleting all of them")
     wait_for_answer(stack.outputs()["url"].value, V1)
 
 
@@ -175,17 +224,24 @@ def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(stack: au
     assert report.failures == [], report.failures[:5]
     assert len(report.retried) <= MAX_RETRIED, report.retried
     assert set(report.bodies) == {V1 + "\n"}
-    assert len([p for p in ready_pods(NAMESPACE, SELECTOR)]) >= 5 - MAX_UNAVAILABLE
+    assert len([p for p in ready_pods(NAMESPACE, SELECTOR)]) >= SCALED - MAX_UNAVAILABLE
 
     result = rollback(stack, None, on_output=print)
     assert result.summary.result == "succeeded"
-    wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, 5), 120, "rollback after failure settled")
+    wait_until(
+        lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED),
+        120,
+        "rollback after failure settled",
+    )
     images = {p["spec"]["containers"][0]["image"] for p in pods(NAMESPACE, SELECTOR) if is_ready(p)}
-    assert images == {"hashicorp/http-echo:0.2.3"}
+    assert images == {facts.IMAGE}
 
 
 def test_destroy_leaves_nothing_in_the_cluster(stack: auto.Stack):
     stack.destroy(on_output=print)
-    wait_until(lambda: kubectl("get", "namespace", NAMESPACE, check=False).returncode != 0, 180,
-               f"namespace {NAMESPACE} to be gone")
+    wait_until(
+        lambda: kubectl("get", "namespace", NAMESPACE, check=False).returncode != 0,
+        180,
+        f"namespace {NAMESPACE} to be gone",
+    )
     assert stack.export_stack().deployment.get("resources") in (None, [])

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import LOCAL_CLUSTER_CONFIG, PROJECT_DIR, ProjectCopy, copy_project, require_pulumi_cli
+from demo_orq.facts import PROJECT_DIR
+from demo_orq.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
 
-VERSIONS = dict(line.split("=", 1) for line in (PROJECT_DIR / "toolchain/versions.env").read_text().splitlines()
-                if line and not line.startswith("#"))
+VERSIONS = dict(
+    line.split("=", 1)
+    for line in (PROJECT_DIR / "toolchain/versions.env").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 DEMO_RESOURCES = {
     ("demo-orq:app:HelloApp", None),
     ("kubernetes:core/v1:Namespace", "demo"),
@@ -47,14 +51,17 @@ def planned_resources(preview_json: str) -> set[tuple[str, str | None]]:
 
 
 def test_cli_is_at_least_the_pinned_version():
-    output = subprocess.run([require_pulumi_cli(), "version"], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [require_pulumi_cli(), "version"], capture_output=True, text=True, check=True
+    ).stdout
     assert version_tuple(output)[0] == 3
     assert version_tuple(output) >= version_tuple(VERSIONS["PULUMI_VERSION"]), output
 
 
 def test_kubernetes_plugin_is_installed_at_the_sdk_version():
-    output = subprocess.run([require_pulumi_cli(), "plugin", "ls", "--json"],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [require_pulumi_cli(), "plugin", "ls", "--json"], capture_output=True, text=True, check=True
+    ).stdout
     plugins = {(p["name"], p["kind"], p["version"]) for p in json.loads(output)}
     assert ("kubernetes", "resource", VERSIONS["PULUMI_KUBERNETES_VERSION"]) in plugins, plugins
 
@@ -68,19 +75,29 @@ def test_preview_of_the_dev_stack_plans_the_demo_objects(project: ProjectCopy):
 
 
 def test_preview_works_without_a_reachable_cluster(project: ProjectCopy):
-    project.new_stack("nocluster", {"demo-orq:kubeconfig": str(project.directory / "missing.kubeconfig"),
-                                    "demo-orq:context": "demo-orq"})
+    project.new_stack(
+        "nocluster",
+        {
+            "demo-orq:kubeconfig": str(project.directory / "missing.kubeconfig"),
+            "demo-orq:context": "demo-orq",
+        },
+    )
     preview = project.pulumi("preview", "--stack", "nocluster", "--json")
     assert DEMO_RESOURCES <= planned_resources(preview.stdout)
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("replicas", "-1", "-1"),
-    ("strategy", "BlueGreen", "BlueGreen"),
-    ("nodePort", "80", "80"),
-])
-def test_preview_with_a_bad_value_fails_with_a_clear_message(project: ProjectCopy, key, value, expected):
-    project.new_stack("bad", {**LOCAL_CLUSTER_CONFIG, f"demo-orq:{key}": value})
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("replicas", "-1", "-1"),
+        ("strategy", "BlueGreen", "BlueGreen"),
+        ("nodePort", "80", "80"),
+    ],
+)
+def test_preview_with_a_bad_value_fails_with_a_clear_message(
+    project: ProjectCopy, key, value, expected
+):
+    project.new_stack("bad", {**cluster_location(), f"demo-orq:{key}": value})
     preview = project.pulumi("preview", "--stack", "bad", check=False)
     output = preview.stdout + preview.stderr
     assert preview.returncode != 0, output

@@ -4,9 +4,10 @@ the project's stack files. Nothing here needs a cluster or the Pulumi CLI."""
 from __future__ import annotations
 
 import runpy
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import pulumi
 import pytest
@@ -14,10 +15,8 @@ import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
 
-import demo_config
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEMO_MANIFEST = PROJECT_ROOT.parent / "shared" / "seed" / "demo.yaml"
+from demo_orq import facts
+from demo_orq.facts import DEMO_MANIFEST, PROJECT_DIR
 
 
 class RecordingMocks(Mocks):
@@ -40,7 +39,7 @@ class RecordingMonitor(MockMonitor):
     """Also keeps each registration request, for the resource options that the Mocks are not
     shown: custom timeouts, dependencies."""
 
-    def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
+    def RegisterResource(self, request):
         self.mocks.requests[request.type, request.name] = request
         return super().RegisterResource(request)
 
@@ -70,7 +69,7 @@ class Rendered:
 def mocks() -> RecordingMocks:
     recording = RecordingMocks()
     pulumi.runtime.set_mocks(
-        recording, project=demo_config.PROJECT, stack="test", monitor=RecordingMonitor(recording)
+        recording, project=facts.PROJECT, stack="test", monitor=RecordingMonitor(recording)
     )
     return recording
 
@@ -103,13 +102,13 @@ def run_program(
 
     def _run_program(config: Mapping[str, str]) -> Rendered:
         pulumi.runtime.set_all_config(
-            {f"{demo_config.PROJECT}:{key}": value for key, value in config.items()}
+            {f"{facts.PROJECT}:{key}": value for key, value in config.items()}
         )
         exports: dict[str, Any] = {}
         monkeypatch.setattr(pulumi, "export", exports.__setitem__)
 
         def program() -> dict[str, Any]:
-            runpy.run_path(str(PROJECT_ROOT), run_name="__main__")
+            runpy.run_path(str(PROJECT_DIR), run_name="__main__")
             return exports
 
         return render(program)
@@ -120,12 +119,12 @@ def run_program(
 
 @pytest.fixture(scope="session")
 def project_root() -> Path:
-    return PROJECT_ROOT
+    return PROJECT_DIR
 
 
 @pytest.fixture(scope="session")
 def demo_objects() -> dict[str, dict[str, Any]]:
-    """The objects of the demo's manifest (../shared/seed/demo.yaml), by kind."""
+    """The objects of the demo's manifest (manifests/demo.yaml), by kind."""
     documents = yaml.safe_load_all(DEMO_MANIFEST.read_text(encoding="utf-8"))
     return {document["kind"]: document for document in documents}
 
@@ -135,9 +134,9 @@ def stack_config() -> Callable[[str], dict[str, str]]:
     """The `demo-orq:*` config of a stack file (Pulumi.<stack>.yaml), keyed without the prefix."""
 
     def _stack_config(stack: str) -> dict[str, str]:
-        stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+        stack_file = PROJECT_DIR / f"Pulumi.{stack}.yaml"
         document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
-        prefix = f"{demo_config.PROJECT}:"
+        prefix = f"{facts.PROJECT}:"
         return {key.removeprefix(prefix): str(value) for key, value in document["config"].items()}
 
     return _stack_config

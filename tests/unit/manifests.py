@@ -26,7 +26,7 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[Difference]:
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         return [
             difference
-            for index, (item, actual_item) in enumerate(zip(expected, actual))
+            for index, (item, actual_item) in enumerate(zip(expected, actual, strict=True))
             for difference in differences(item, actual_item, f"{path}[{index}]")
         ]
     return [] if expected == actual else [Difference(path, expected, actual)]

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from components import HelloAppArgs
-from demo_config import KEYS, ConfigError, DemoConfig, load
+from demo_orq.config import KEYS, ConfigError, DemoConfig, load
 
 CONTEXT = {"context": "kind-demo-orq"}
 
@@ -115,7 +115,6 @@ BAD_VALUES = [
     ("rolloutTimeout", "9"),
     ("rolloutTimeout", "3601"),
     ("rolloutTimeout", "2m"),
-    ("kubeconfig", ""),
     ("context", ""),
     ("context", "  "),
 ]
@@ -165,7 +164,7 @@ def test_max_surge_and_max_unavailable_cannot_both_be_zero(max_surge, max_unavai
         load({**CONTEXT, "maxSurge": max_surge, "maxUnavailable": max_unavailable})
 
     assert (raised.value.key, raised.value.value) == ("maxUnavailable", max_unavailable)
-    assert "demo-orq:maxSurge is 0" in raised.value.accepted
+    assert "the surge is 0" in raised.value.accepted
 
 
 def test_one_of_max_surge_and_max_unavailable_may_be_zero():
@@ -177,11 +176,18 @@ def test_one_of_max_surge_and_max_unavailable_may_be_zero():
 @pytest.mark.parametrize("key", ["maxSurge", "maxUnavailable"])
 def test_rolling_update_parameters_are_refused_with_recreate(key):
     with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "strategy": "Recreate", key: "1"})
+        load({**CONTEXT, "strategy": "Recreate", key: "2"})
 
-    assert (raised.value.key, raised.value.value) == (key, "1")
+    assert (raised.value.key, raised.value.value) == (key, "2")
     assert "RollingUpdate only" in raised.value.accepted
 
 
-def test_recreate_alone_is_accepted():
-    assert load({**CONTEXT, "strategy": "Recreate"}).app.strategy == "Recreate"
+def test_recreate_alone_is_accepted_also_with_the_declared_rolling_defaults():
+    # Pulumi passes every default of Pulumi.yaml to the program, maxSurge 1 included.
+    values = {**CONTEXT, "strategy": "Recreate", "maxSurge": "1", "maxUnavailable": "1"}
+
+    assert load(values).app.strategy == "Recreate"
+
+
+def test_an_empty_kubeconfig_lets_the_provider_choose_it():
+    assert load({**CONTEXT, "kubeconfig": ""}).kubeconfig is None

@@ -5,8 +5,9 @@ import os
 
 import pytest
 
-from demo_config import KEYS
-from manifests import differences
+from demo_orq import facts
+from demo_orq.config import KEYS
+from tests.unit.manifests import differences
 
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
@@ -58,9 +59,6 @@ def test_exports_start_with_the_url(run_program, stack_config):
         ("namespace", "demo"),
         ("deploymentName", "hello-api"),
         ("serviceName", "hello-svc"),
-        ("image", "hashicorp/http-echo:0.2.3"),
-        ("replicas", 3),
-        ("message", "Hola desde Kubernetes 👋"),
     ]
 
 
@@ -113,6 +111,8 @@ def test_bad_config_fails_with_one_message_before_any_resource(
     with pytest.raises(SystemExit) as exited:
         run_program(config)
 
-    assert exited.value.code == 32, "the engine adds no message of its own after exit code 32"
+    assert exited.value.code == facts.EXIT_AFTER_SHOWING_ERROR, (
+        "the engine adds no message of its own after exit code 32"
+    )
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(logging.ERROR, message)]
     assert mocks.registered == []

@@ -1,9 +1,9 @@
 """Roll a stack back to an earlier update from its history.
 
-    python scripts/rollback.py                # back to the previous good update
-    python scripts/rollback.py --list         # the numbered history (1 = the oldest update)
-    python scripts/rollback.py --to 3         # back to update 3
-    python scripts/rollback.py --stack kind --to 3
+    python -m demo_orq rollback                # back to the previous good update
+    python -m demo_orq rollback --list         # the numbered history (1 = the oldest update)
+    python -m demo_orq rollback --to 3         # back to update 3
+    python -m demo_orq rollback --stack kind --to 3
 
 Pulumi records the configuration of every update. A rollback restores the configuration of the
 chosen update (the message, replicas, image... of that version) and runs `pulumi up` with a
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 from pulumi import automation as auto
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from .facts import PROJECT, PROJECT_DIR
+
 SECRET_PLACEHOLDER = "[secret]"
 
 
@@ -45,15 +46,15 @@ def numbered(history: Sequence[auto.UpdateSummary]) -> list[NumberedUpdate]:
     The backend's own version numbers are used when it has them; the local file backend
     reports 0 for every entry, so there the number is the entry's position.
     """
-    versions = [u.version for u in history]
+    versions = [u.version or 0 for u in history]
     if all(versions) and len(set(versions)) == len(versions):
-        entries = [NumberedUpdate(u.version, u) for u in history]
+        entries = [NumberedUpdate(version, u) for version, u in zip(versions, history, strict=True)]
     else:
         entries = [NumberedUpdate(len(history) - index, u) for index, u in enumerate(history)]
     return sorted(entries, key=lambda e: e.number, reverse=True)
 
 
-def choose_update(history: Sequence[auto.UpdateSummary], number: Optional[int]) -> NumberedUpdate:
+def choose_update(history: Sequence[auto.UpdateSummary], number: int | None) -> NumberedUpdate:
     """The update to roll back to: `number`, else the last good one before the current state.
 
     After a failed update that is the last successful update; otherwise the one before it.
@@ -61,38 +62,60 @@ def choose_update(history: Sequence[auto.UpdateSummary], number: Optional[int]) 
     entries = numbered(history)
     good = [e for e in entries if e.succeeded]
     if number is None:
-        if entries and entries[0].update.kind == "update" and entries[0].update.result == "failed" and good:
+        if (
+            entries
+            and entries[0].update.kind == "update"
+            and entries[0].update.result == "failed"
+            and good
+        ):
             return good[0]
         if len(good) < 2:
-            raise RollbackError("there is no earlier successful update to roll back to "
-                                f"(the stack has {len(good)} successful update(s))")
+            raise RollbackError(
+                "there is no earlier successful update to roll back to "
+                f"(the stack has {len(good)} successful update(s))"
+            )
         return good[1]
     for entry in entries:
         if entry.number == number:
             if not entry.succeeded:
-                raise RollbackError(f"update {number} is a '{entry.update.kind}' that {entry.update.result}; "
-                                    "only a successful 'update' can be rolled back to")
+                raise RollbackError(
+                    f"update {number} is a '{entry.update.kind}' that {entry.update.result}; "
+                    "only a successful 'update' can be rolled back to"
+                )
             return entry
     known = ", ".join(str(e.number) for e in good) or "none"
-    raise RollbackError(f"update {number} is not in the stack history (successful updates: {known})")
+    raise RollbackError(
+        f"update {number} is not in the stack history (successful updates: {known})"
+    )
 
 
 def describe(entry: NumberedUpdate) -> str:
     """One line of `--list`: number, result, message and the config that tells versions apart."""
-    config = {key.removeprefix("demo-orq:"): value.value for key, value in entry.update.config.items()
-              if key.removeprefix("demo-orq:") in ("message", "replicas", "image")}
+    prefix = f"{PROJECT}:"
+    config = {
+        key.removeprefix(prefix): value.value
+        for key, value in entry.update.config.items()
+        if key.removeprefix(prefix) in ("message", "replicas", "image")
+    }
     shown = ", ".join(f"{key}={value}" for key, value in sorted(config.items())) or "defaults"
-    return (f"{entry.number:>4}  {entry.update.kind:<8} {entry.update.result:<10} "
-            f"{entry.update.message or '-'}  [{shown}]")
+    return (
+        f"{entry.number:>4}  {entry.update.kind:<8} {entry.update.result:<10} "
+        f"{entry.update.message or '-'}  [{shown}]"
+    )
 
 
 def restorable_config(entry: NumberedUpdate) -> auto.ConfigMap:
     """The configuration recorded for an update, refused if a secret could not be decrypted."""
-    hidden = sorted(key for key, value in entry.update.config.items()
-                    if value.secret and value.value == SECRET_PLACEHOLDER)
+    hidden = sorted(
+        key
+        for key, value in entry.update.config.items()
+        if value.secret and value.value == SECRET_PLACEHOLDER
+    )
     if hidden:
-        raise RollbackError(f"update {entry.number} has secret config ({', '.join(hidden)}) that "
-                            "cannot be read back: set PULUMI_CONFIG_PASSPHRASE to the stack's passphrase")
+        raise RollbackError(
+            f"update {entry.number} has secret config ({', '.join(hidden)}) that "
+            "cannot be read back: set PULUMI_CONFIG_PASSPHRASE to the stack's passphrase"
+        )
     return dict(entry.update.config)
 
 
@@ -111,8 +134,9 @@ def replace_config(stack: auto.Stack, config: auto.ConfigMap) -> None:
     stack.set_all_config(config)
 
 
-def rollback(stack: auto.Stack, number: Optional[int],
-             on_output: Callable[[str], None] = print) -> auto.UpResult:
+def rollback(
+    stack: auto.Stack, number: int | None, on_output: Callable[[str], None] = print
+) -> auto.UpResult:
     """Restore the configuration of update `number` (default: the previous one) and deploy it."""
     target = choose_update(read_history(stack), number)
     wanted = restorable_config(target)
@@ -128,13 +152,24 @@ def rollback(stack: auto.Stack, number: Optional[int],
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Roll a stack back to an earlier update.")
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_orq rollback", description="Roll a stack back to an earlier update."
+    )
     parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
-    parser.add_argument("--to", type=int, metavar="N", dest="number",
-                        help="update number, as `--list` shows it (default: the previous good one)")
+    parser.add_argument(
+        "--to",
+        type=int,
+        metavar="N",
+        dest="number",
+        help="update number, as `--list` shows it (default: the previous good one)",
+    )
     parser.add_argument("--list", action="store_true", help="list the numbered history and exit")
-    parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR,
-                        help="the Pulumi project directory (default: this project)")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="the Pulumi project directory (default: this project)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.number is not None and arguments.number < 1:
         parser.error(f"argument --to: update numbers start at 1, got {arguments.number}")
@@ -157,7 +192,3 @@ def main(argv: Sequence[str]) -> int:
         return 1
     print(f"rolled back: {result.summary.message}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

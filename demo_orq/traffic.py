@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tests.support.http import http_get
+from .http import http_get
 
 LOCAL_HOSTS = ("127.",)
 
@@ -41,7 +41,7 @@ class TrafficReport:
         return [a for a in self.answers if a.refused_first]
 
     @property
-    def bodies(self) -> Counter:
+    def bodies(self) -> Counter[str]:
         return Counter(a.body for a in self.answers if a.body is not None)
 
     def requests_per_second(self) -> float:
@@ -67,12 +67,16 @@ class TrafficReport:
 
     def summary(self) -> str:
         percentiles = ", ".join(f"{k}={v:.1f}ms" for k, v in self.latency_percentiles_ms().items())
-        return (f"{len(self.answers)} requests, {len(self.failures)} failed, "
-                f"{len(self.retried)} answered on a retry after a refused connection, "
-                f"{self.requests_per_second():.0f} req/s, {percentiles}, answers={dict(self.bodies)}")
+        return (
+            f"{len(self.answers)} requests, {len(self.failures)} failed, "
+            f"{len(self.retried)} answered on a retry after a refused connection, "
+            f"{self.requests_per_second():.0f} req/s, {percentiles}, answers={dict(self.bodies)}"
+        )
 
 
-def get_once(host: str, port: int, path: str, timeout: float, retry_refused: bool = False) -> Answer:
+def get_once(
+    host: str, port: int, path: str, timeout: float, retry_refused: bool = False
+) -> Answer:
     """One request. With `retry_refused`, a connection refused before anything was sent is retried
     once at once, as browsers and `curl --retry-connrefused` do, and the answer says so."""
     started = time.monotonic()
@@ -89,16 +93,25 @@ def get_once(host: str, port: int, path: str, timeout: float, retry_refused: boo
         return Answer(started, time.monotonic() - started, None, repr(error))
     if status != 200:
         return Answer(started, time.monotonic() - started, None, f"HTTP {status}")
-    return Answer(started, time.monotonic() - started, body.decode("utf-8"), refused_first=refused_first)
+    return Answer(
+        started, time.monotonic() - started, body.decode("utf-8"), refused_first=refused_first
+    )
 
 
 class SteadyLoad:
     """Sends `rate` requests per second to `url` from `workers` threads until stopped."""
 
-    def __init__(self, url: str, rate: float = 150, workers: int = 6, max_seconds: float = 900,
-                 timeout: float = 2.0, retry_refused: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        rate: float = 150,
+        workers: int = 6,
+        max_seconds: float = 900,
+        timeout: float = 2.0,
+        retry_refused: bool = False,
+    ) -> None:
         parts = urlsplit(url)
-        if not (parts.hostname or "").startswith(LOCAL_HOSTS):
+        if parts.hostname is None or not parts.hostname.startswith(LOCAL_HOSTS):
             raise ValueError(f"load is only ever sent to loopback addresses, not to {url}")
         self.host, self.port = parts.hostname, parts.port or 80
         self.path = parts.path or "/"
@@ -120,15 +133,16 @@ class SteadyLoad:
             with self._lock:
                 self.report.answers.append(answer)
 
-    def __enter__(self) -> "SteadyLoad":
+    def __enter__(self) -> SteadyLoad:
         for index in range(self.workers):
-            thread = threading.Thread(target=self._work, args=(index * self.interval / self.workers,),
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._work, args=(index * self.interval / self.workers,), daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import http.client
 
 
-def http_get(host: str, port: int, path: str = "/", timeout: float = 5) -> tuple[int, dict, bytes]:
+def http_get(
+    host: str, port: int, path: str = "/", timeout: float = 5
+) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, raw body bytes) of one GET; connection errors are raised."""
-    assert host.startswith("127."), f"tests only talk to loopback, not {host}"
+    if not host.startswith("127."):
+        raise ValueError(f"only loopback addresses are ever called, not {host}")
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"Connection": "close"})

@@ -1,0 +1,74 @@
+"""The pod template of the app: one http-echo container, hardened, with probes and limits.
+
+Every Deployment of every strategy runs this template; only the message, the image and the
+labels differ between them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi_kubernetes as k8s
+
+from demo_orq import facts
+
+RUN_AS_USER = 10001
+RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
+    "requests": {"cpu": "50m", "memory": "64Mi"},
+    "limits": {"cpu": "200m", "memory": "128Mi"},
+}
+
+
+def pod_template(
+    labels: dict[str, str], message: str, image: str, pre_stop_sleep_seconds: int
+) -> k8s.core.v1.PodTemplateSpecArgsDict:
+    return {
+        "metadata": {"labels": labels},
+        "spec": pod_spec(message, image, pre_stop_sleep_seconds),
+    }
+
+
+def pod_spec(message: str, image: str, pre_stop_sleep_seconds: int) -> k8s.core.v1.PodSpecArgsDict:
+    return {
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": RUN_AS_USER,
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        # The preStop sleep counts against the grace period; 5 s more let http-echo exit on SIGTERM.
+        "termination_grace_period_seconds": pre_stop_sleep_seconds + 5,
+        "containers": [container(message, image, pre_stop_sleep_seconds)],
+    }
+
+
+def container(
+    message: str, image: str, pre_stop_sleep_seconds: int
+) -> k8s.core.v1.ContainerArgsDict:
+    spec: dict[str, Any] = {
+        "name": "app",
+        "image": image,
+        "image_pull_policy": "IfNotPresent",
+        "args": [f"-text={message}", f"-listen=:{facts.CONTAINER_PORT}"],
+        "ports": [{"container_port": facts.CONTAINER_PORT}],
+        "resources": RESOURCES,
+        "liveness_probe": http_probe(initial_delay_seconds=5, period_seconds=10),
+        "readiness_probe": http_probe(initial_delay_seconds=2, period_seconds=5),
+        "security_context": {
+            "allow_privilege_escalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "read_only_root_filesystem": True,
+        },
+    }
+    if pre_stop_sleep_seconds > 0:
+        # Keeps the pod answering until the Service has stopped sending it requests. A sleep
+        # action (Kubernetes 1.30+) rather than an exec: the image has no shell.
+        spec["lifecycle"] = {"pre_stop": {"sleep": {"seconds": pre_stop_sleep_seconds}}}
+    return spec
+
+
+def http_probe(initial_delay_seconds: int, period_seconds: int) -> k8s.core.v1.ProbeArgsDict:
+    return {
+        "http_get": {"path": "/", "port": facts.CONTAINER_PORT},
+        "initial_delay_seconds": initial_delay_seconds,
+        "period_seconds": period_seconds,
+    }

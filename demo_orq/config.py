@@ -1,0 +1,154 @@
+"""The stack config (`demo-orq:*` keys), read and checked before any resource is registered.
+
+Plain Python: `load` takes the raw config strings, so it is tested without Pulumi's runtime.
+Each key is declared in Pulumi.yaml with its type, default and description (Pulumi's typed
+project config); what a value must be is decided by HelloAppArgs, whose errors are turned into
+one line that names the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components import HelloAppArgs, InvalidArgsError
+from components.args import RULES
+
+from . import facts
+
+
+class ConfigError(ValueError):
+    """A stack config value the program refuses: the key, the value and what is accepted."""
+
+    def __init__(self, key: str, value: str | None, accepted: str) -> None:
+        self.key = key
+        self.value = value
+        self.accepted = accepted
+        shown = "not set" if value is None else repr(value)
+        super().__init__(
+            f"invalid stack config {facts.PROJECT}:{key}: {shown} (accepted: {accepted})"
+        )
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """The checked stack config."""
+
+    context: str
+    """Context of the kubeconfig to deploy to: always explicit, never the current one."""
+
+    kubeconfig: str | None
+    """Path of the kubeconfig file; None lets the provider use $KUBECONFIG or ~/.kube/config."""
+
+    app: HelloAppArgs
+    """What to deploy."""
+
+
+# Parsers turn a raw config string into a typed value, or raise ValueError.
+Parser = Callable[[str], Any]
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_PERCENT = re.compile(r"([0-9]+)%")
+
+
+def integer(raw: str) -> int:
+    if not _INTEGER.fullmatch(raw):
+        raise ValueError
+    return int(raw)
+
+
+def count_or_percent(raw: str) -> int | str:
+    """`3` or `25%` (leading zeros dropped: `007%` is `7%`)."""
+    percent = _PERCENT.fullmatch(raw)
+    return f"{int(percent.group(1))}%" if percent else integer(raw)
+
+
+def as_is(raw: str) -> str:
+    return raw
+
+
+def non_empty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError
+    return raw
+
+
+def optional_path(raw: str) -> str | None:
+    return os.path.expanduser(raw) if raw.strip() else None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: how its raw string is read, and the HelloAppArgs field it sets."""
+
+    parse: Parser
+    app_field: str | None = None
+    """The HelloAppArgs field it sets; None for the keys that choose the cluster."""
+    own_accepted: str = ""
+    """What a key that sets no field accepts (a field's rule says it for the others)."""
+
+    @property
+    def accepted(self) -> str:
+        return RULES[self.app_field].accepted if self.app_field else self.own_accepted
+
+
+KEYS: dict[str, Key] = {
+    "context": Key(
+        non_empty,
+        own_accepted="the name of a context of the kubeconfig, e.g. kind-demo-orq; it is "
+        "required so that the program never deploys to whatever context is current",
+    ),
+    "kubeconfig": Key(
+        optional_path,
+        own_accepted="the path of a kubeconfig file (~ is expanded), or empty for "
+        "$KUBECONFIG or ~/.kube/config",
+    ),
+    "message": Key(as_is, "message"),
+    "replicas": Key(integer, "replicas"),
+    "strategy": Key(as_is, "strategy"),
+    "maxSurge": Key(count_or_percent, "max_surge"),
+    "maxUnavailable": Key(count_or_percent, "max_unavailable"),
+    "image": Key(as_is, "image"),
+    "namespace": Key(as_is, "namespace"),
+    "deploymentName": Key(as_is, "deployment_name"),
+    "serviceName": Key(as_is, "service_name"),
+    "nodePort": Key(integer, "node_port"),
+    "urlHost": Key(as_is, "url_host"),
+    "rolloutTimeout": Key(integer, "rollout_timeout_seconds"),
+}
+"""Every `demo-orq:` key, in the order of Pulumi.yaml and the README (a unit test checks it)."""
+
+KEY_FIELDS = {name: key.app_field for name, key in KEYS.items() if key.app_field}
+"""The keys that set a HelloAppArgs field, and their field."""
+KEY_OF_FIELD = {field: name for name, field in KEY_FIELDS.items()}
+
+
+def load(values: Mapping[str, str]) -> DemoConfig:
+    """The config from the stack's `demo-orq:*` values, keyed without the `demo-orq:` prefix.
+
+    Raises ConfigError for the first key that is unknown, missing or not accepted.
+    """
+    for key, value in values.items():
+        if key not in KEYS:
+            raise ConfigError(key, value, f"only the keys {', '.join(KEYS)}")
+    if "context" not in values:
+        raise ConfigError("context", None, KEYS["context"].accepted)
+
+    parsed = {key: read(key, values[key]) for key in KEYS if key in values}
+    app_fields = {KEY_FIELDS[key]: value for key, value in parsed.items() if key in KEY_FIELDS}
+    try:
+        app = HelloAppArgs(**app_fields)
+    except InvalidArgsError as error:
+        key = KEY_OF_FIELD[error.field]
+        raise ConfigError(key, values.get(key, str(error.value)), error.accepted) from None
+    return DemoConfig(context=parsed["context"], kubeconfig=parsed.get("kubeconfig"), app=app)
+
+
+def read(key: str, raw: str) -> Any:
+    try:
+        return KEYS[key].parse(raw)
+    except ValueError:
+        raise ConfigError(key, raw, KEYS[key].accepted) from None

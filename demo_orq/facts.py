@@ -1,0 +1,54 @@
+"""The demo's facts, named once: every script, test and benchmark reads them from here.
+
+`python -m demo_orq.facts` prints them as shell assignments for the bash scripts:
+    eval "$(python -m demo_orq.facts)"
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+PROJECT = "demo-orq"
+"""The Pulumi project's name, also the namespace of its config keys (`demo-orq:message`)."""
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEMO_MANIFEST = PROJECT_DIR / "manifests" / "demo.yaml"
+"""The demo in its kubectl form, exactly as the source document gives it."""
+
+NAMESPACE = "demo"
+DEPLOYMENT = "hello-api"
+SERVICE = "hello-svc"
+IMAGE = "hashicorp/http-echo:0.2.3"
+REPLICAS = 3
+SCALED_REPLICAS = 5
+V1_MESSAGE = "Hola desde Kubernetes 👋"
+V2_MESSAGE = "Hola desde K8s v2 🚀"
+CONTAINER_PORT = 8080
+SERVICE_PORT = 80
+NODE_PORT = 30080
+PORT_FORWARD_PORT = 18180
+"""The local port of the demo's `kubectl port-forward svc/hello-svc 18180:80`."""
+
+EXIT_AFTER_SHOWING_ERROR = 32
+"""Exit code of a Pulumi Python program that has already shown its error: the engine then
+adds no "unhandled error" message of its own (Pulumi's pulumi-language-python-exec protocol)."""
+
+SHELL_FACTS = {
+    "DEMO_SERVICE_PORT": str(SERVICE_PORT),
+    "DEMO_REPLICAS": str(REPLICAS),
+    "DEMO_SCALED_REPLICAS": str(SCALED_REPLICAS),
+    "DEMO_V1_MESSAGE": V1_MESSAGE,
+    "DEMO_V2_MESSAGE": V2_MESSAGE,
+    "DEMO_PORT_FORWARD_PORT": str(PORT_FORWARD_PORT),
+}
+
+
+def shell_assignments() -> str:
+    return "\n".join(f"{name}={shlex.quote(value)}" for name, value in SHELL_FACTS.items())
+
+
+if __name__ == "__main__":
+    print(shell_assignments())
+    sys.exit(0)

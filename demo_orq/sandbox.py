@@ -1,0 +1,152 @@
+"""Sandboxes for tests and benchmarks: their own namespaces, node ports and Pulumi stacks, apart
+from what a user deployed (the demo's namespace `demo`, node port 30080, the stack `dev`), and
+throwaway copies of the project with their own local backend."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import facts
+from .kube import namespace_exists
+
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "demo_orq", "requirements.txt")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Where one suite deploys: a namespace and a node port that nothing else uses."""
+
+    namespace: str
+    node_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.node_port}/"
+
+    def manifest(self, message: str = facts.V1_MESSAGE) -> str:
+        """The demo's kubectl manifest moved into this sandbox, with `message` as its text."""
+        documents = list(yaml.safe_load_all(facts.DEMO_MANIFEST.read_text(encoding="utf-8")))
+        for document in documents:
+            if document["kind"] == "Namespace":
+                document["metadata"]["name"] = self.namespace
+            else:
+                document["metadata"]["namespace"] = self.namespace
+            if document["kind"] == "Service":
+                document["spec"]["ports"][0]["nodePort"] = self.node_port
+            if document["kind"] == "Deployment":
+                container = document["spec"]["template"]["spec"]["containers"][0]
+                container["args"][0] = f"-text={message}"
+        return yaml.safe_dump_all(documents, allow_unicode=True, sort_keys=False)
+
+    def claim(self) -> None:
+        """Refuses to start when the namespace exists: it is not ours to change or delete."""
+        if namespace_exists(self.namespace):
+            raise AssertionError(
+                f"namespace {self.namespace} already exists: it is not this run's, so it is left "
+                f"alone. Delete it (kubectl delete namespace {self.namespace}) if it is a leftover."
+            )
+
+
+SANDBOXES: dict[str, Sandbox] = {
+    "kubectl": Sandbox("orq-kubectl", 30280),
+    "e2e": Sandbox("orq-e2e", 30180),
+    "demo-command": Sandbox("orq-demo-command", 30190),
+    "bench-pulumi": Sandbox("orq-bench-pulumi", 30380),
+    "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
+}
+"""Every suite's own place; a unit test checks they differ from each other and from the demo's."""
+
+
+def cluster_location() -> dict[str, str]:
+    """The `demo-orq:kubeconfig` and `demo-orq:context` of the dev stack (the local cluster),
+    and nothing else of it: the dev stack's app settings are the user's, not the tests'."""
+    stack_file = facts.PROJECT_DIR / "Pulumi.dev.yaml"
+    stack_config = yaml.safe_load(stack_file.read_text(encoding="utf-8"))["config"]
+    keys = (f"{facts.PROJECT}:kubeconfig", f"{facts.PROJECT}:context")
+    return {key: str(stack_config[key]) for key in keys}
+
+
+def sandbox_config(sandbox: Sandbox) -> dict[str, str]:
+    """A stack config that deploys the demo into `sandbox` on the local cluster."""
+    return {
+        **cluster_location(),
+        f"{facts.PROJECT}:namespace": sandbox.namespace,
+        f"{facts.PROJECT}:nodePort": str(sandbox.node_port),
+    }
+
+
+def require_pulumi_cli() -> str:
+    """The pulumi executable on PATH; fails (never skips) with the fix when it is missing."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise AssertionError(
+            "pulumi is not on PATH: run toolchain/ensure.sh, then source toolchain/env.sh"
+        )
+    return pulumi
+
+
+@dataclass
+class ProjectCopy:
+    """The program copied into `directory`, with the Pulumi state in `directory/.state`."""
+
+    directory: Path
+
+    @property
+    def pulumi_env(self) -> dict[str, str]:
+        """The settings that keep the copy's stacks and state apart from the user's."""
+        return {
+            "PULUMI_BACKEND_URL": f"file://{self.directory / '.state'}",
+            "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", facts.PROJECT),
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+        }
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.pulumi_env}
+
+    def pulumi(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """Runs the real Pulumi CLI in the copy; output is captured as text."""
+        completed = subprocess.run(
+            [require_pulumi_cli(), "--non-interactive", *args],
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(
+                f"pulumi {' '.join(args)} failed ({completed.returncode}):\n"
+                f"{completed.stdout}\n{completed.stderr}"
+            )
+        return completed
+
+    def new_stack(self, name: str, config: dict[str, str]) -> None:
+        self.pulumi("stack", "init", name)
+        for key, value in config.items():
+            self.pulumi("config", "set", "--stack", name, key, "--", value)
+
+
+def copy_project(destination: Path) -> ProjectCopy:
+    """The program (not the stacks, not the state) copied to `destination`, sharing the venv."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PROGRAM_FILES:
+        source = facts.PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, destination / name)
+    (destination / "venv").symlink_to(facts.PROJECT_DIR / "venv")
+    (destination / ".state").mkdir()
+    return ProjectCopy(destination)
