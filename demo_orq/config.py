@@ -34,6 +34,16 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Slo:
+    """The service level objectives that `python -m demo_orq report` marks each figure against."""
+
+    availability_percent: float = 99.9
+    """Share of requests answered with a 200, over a probe window."""
+    p99_ms: int = 500
+    """Latency that 99% of the requests stay under."""
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     """The checked stack config."""
 
@@ -45,6 +55,9 @@ class DemoConfig:
 
     app: HelloAppArgs
     """What to deploy."""
+
+    slo: Slo = Slo()
+    """What the report holds the deployed app to."""
 
 
 # Parsers turn a raw config string into a typed value, or raise ValueError.
@@ -64,6 +77,26 @@ def count_or_percent(raw: str) -> int | str:
     """`3` or `25%` (leading zeros dropped: `007%` is `7%`)."""
     percent = _PERCENT.fullmatch(raw)
     return f"{int(percent.group(1))}%" if percent else integer(raw)
+
+
+def number_between(low: float, high: float) -> Parser:
+    def parse(raw: str) -> float:
+        value = float(raw)  # ValueError when it is no number
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def integer_between(low: int, high: int) -> Parser:
+    def parse(raw: str) -> int:
+        value = integer(raw)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
 
 
 def as_is(raw: str) -> str:
@@ -118,6 +151,12 @@ KEYS: dict[str, Key] = {
     "nodePort": Key(integer, "node_port"),
     "urlHost": Key(as_is, "url_host"),
     "rolloutTimeout": Key(integer, "rollout_timeout_seconds"),
+    "sloAvailabilityPercent": Key(
+        number_between(0, 100), own_accepted="a percentage from 0 to 100, e.g. 99.9"
+    ),
+    "sloP99Ms": Key(
+        integer_between(1, 60_000), own_accepted="an integer number of milliseconds, 1 to 60000"
+    ),
 }
 """Every `demo-orq:` key, in the order of Pulumi.yaml and the README (a unit test checks it)."""
 
@@ -144,7 +183,13 @@ def load(values: Mapping[str, str]) -> DemoConfig:
     except InvalidArgsError as error:
         key = KEY_OF_FIELD[error.field]
         raise ConfigError(key, values.get(key, str(error.value)), error.accepted) from None
-    return DemoConfig(context=parsed["context"], kubeconfig=parsed.get("kubeconfig"), app=app)
+    slo = Slo(
+        availability_percent=parsed.get("sloAvailabilityPercent", Slo.availability_percent),
+        p99_ms=parsed.get("sloP99Ms", Slo.p99_ms),
+    )
+    return DemoConfig(
+        context=parsed["context"], kubeconfig=parsed.get("kubeconfig"), app=app, slo=slo
+    )
 
 
 def read(key: str, raw: str) -> Any:

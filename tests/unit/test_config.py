@@ -5,7 +5,7 @@ import os
 import pytest
 
 from components import HelloAppArgs
-from demo_orq.config import KEYS, ConfigError, DemoConfig, load
+from demo_orq.config import KEYS, ConfigError, DemoConfig, Slo, load
 
 CONTEXT = {"context": "kind-demo-orq"}
 
@@ -191,3 +191,13 @@ def test_recreate_alone_is_accepted_also_with_the_declared_rolling_defaults():
 
 def test_an_empty_kubeconfig_lets_the_provider_choose_it():
     assert load({**CONTEXT, "kubeconfig": ""}).kubeconfig is None
+
+
+def test_the_service_level_objectives_are_read_and_checked():
+    config = load({**CONTEXT, "sloAvailabilityPercent": "99.5", "sloP99Ms": "250"})
+
+    assert (config.slo.availability_percent, config.slo.p99_ms) == (99.5, 250)
+    assert load(CONTEXT).slo == Slo(availability_percent=99.9, p99_ms=500)
+    for key, value in (("sloAvailabilityPercent", "101"), ("sloP99Ms", "0"), ("sloP99Ms", "x")):
+        with pytest.raises(ConfigError, match=key):
+            load({**CONTEXT, key: value})
