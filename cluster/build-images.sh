@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Build the pause and http-echo images as docker-archive tarballs in
-# $CACHE/images (no Docker, no registry). cluster.sh up imports them into
-# containerd's k8s.io namespace.
+# Build the cluster's images as docker-archive tarballs in $CACHE/images (no Docker, no
+# registry): pause, http-echo and netcheck from their sources here, CoreDNS and metrics-server
+# from their published Go modules (images/<name>/go.mod pins the version, go.sum the hashes).
+# cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-build_image() {  # name tag dest-path-in-image
-  local name=$1 tag=$2 dest=$3 src="$CLUSTER_DIR/images/$1"
-  local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin"
-  if [[ -f "$out" && "$out" -nt "$src/main.go" && "$out" -nt "$CLUSTER_DIR/images/make-image.py" ]]; then
-    return 0
-  fi
-  log "building image $tag"
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin" .)
+# Up to date when the tarball is newer than every file of its source and than make-image.py.
+up_to_date() {  # out src
+  [[ -f "$1" ]] || return 1
+  [[ -z "$(find "$2" "$CLUSTER_DIR/images/make-image.py" -newer "$1" -print -quit)" ]]
+}
+
+build_image() {  # name tag dest-path-in-image go-package [ldflags]
+  local name=$1 tag=$2 dest=$3 package=$4 ldflags="-s -w ${5:-}" src="$CLUSTER_DIR/images/$1"
+  local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin" start=$SECONDS
+  up_to_date "$out" "$src" && return 0
+  log "building image $tag (go build $package)"
+  (cd "$src" && GOTOOLCHAIN="$GO_TOOLCHAIN_FOR_KUBE" GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+     go build -trimpath -ldflags "$ldflags" -o "$bin" "$package")
   python3 "$CLUSTER_DIR/images/make-image.py" --tag "$tag" --binary "$bin" --dest "$dest" --out "$out.tmp"
   mv "$out.tmp" "$out"
   rm -f "$bin"
+  log "built image $tag in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
 }
 
 mkdir -p "$IMAGES_DIR"
-build_image pause "$PAUSE_IMAGE" /pause
-build_image http-echo "$ECHO_IMAGE" /http-echo
+build_image pause "$PAUSE_IMAGE" /pause .
+build_image http-echo "$ECHO_IMAGE" /http-echo .
+build_image netcheck "$NETCHECK_IMAGE" /netcheck .
+build_image coredns "$COREDNS_IMAGE" /coredns .
+build_image metrics-server "$METRICS_SERVER_IMAGE" /metrics-server \
+  sigs.k8s.io/metrics-server/cmd/metrics-server \
+  "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"

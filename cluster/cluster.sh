@@ -2,8 +2,10 @@
 # demo-orq local Kubernetes cluster: upstream binaries run as plain processes.
 #   cluster/up.sh     (= cluster.sh up)     bring the cluster up (idempotent; builds what is missing)
 #   cluster/down.sh   (= cluster.sh down)   stop everything it started and clean the host
-#   cluster/status.sh (= cluster.sh status) show components and the node
+#   cluster/status.sh (= cluster.sh status) show components, add-ons and the node
 #   cluster/status.sh --env (= cluster.sh env)  print export lines: eval "$(cluster/status.sh --env)"
+#   cluster.sh restart COMPONENT [--kill]   stop (SIGTERM, or SIGKILL with --kill) and start one
+#                                           component, then wait until the cluster is healthy
 set -euo pipefail
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,6 +16,7 @@ COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-schedule
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
          kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward
          net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables)
+ADDON_DEPLOYMENTS=(coredns metrics-server)
 
 kubectl_admin() { "$KUBE_BIN/kubectl" --kubeconfig "$CONF/admin.kubeconfig" "$@"; }
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
@@ -36,6 +39,7 @@ start_component() {  # name command...
   mkdir -p "$LOGS" "$RUN"
   printf '\n===== %s starting %s\n' "$(date -Is)" "$name" >>"$LOGS/$name.log"
   # setsid: each component leads its own process group, which down kills whole.
+  # (containerd's shims make their own groups, so they outlive a containerd restart.)
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
@@ -49,13 +53,14 @@ wait_gone() {  # pid seconds
   return 1
 }
 
-# SIGTERM to each component's process group at once, then wait; SIGKILL the slow ones.
+# SIGTERM (or the signal in $STOP_SIGNAL) to each component's process group at once, then
+# wait; SIGKILL the slow ones.
 stop_components() {
-  local name pid pids=() names=()
+  local signal="${STOP_SIGNAL:-TERM}" name pid pids=() names=()
   for name in "$@"; do
     if pid="$(running_pid "$name")"; then
-      log "stopping $name (pid $pid)"
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      log "stopping $name (pid $pid, SIG$signal)"
+      kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
       pids+=("$pid") names+=("$name")
     fi
   done
@@ -63,7 +68,7 @@ stop_components() {
   for i in "${!pids[@]}"; do
     # 10s: the apiserver otherwise waits up to a minute for clients' open watches.
     if ! wait_gone "${pids[i]}" 10; then
-      log "${names[i]} did not exit after SIGTERM; sending SIGKILL"
+      log "${names[i]} did not exit after SIG$signal; sending SIGKILL"
       kill -KILL -- "-${pids[i]}" 2>/dev/null || kill -KILL "${pids[i]}" 2>/dev/null || true
       wait_gone "${pids[i]}" 10 || die "could not stop ${names[i]} (pid ${pids[i]})"
     fi
@@ -92,15 +97,22 @@ wait_healthy() {  # name timeout-seconds check-command...
   done
 }
 
+# curl with a client certificate: the API server and etcd answer no anonymous request.
+curl_as() {  # ca-name client-cert-name url
+  curl -sf --max-time 2 --cacert "$PKI/$1.crt" --cert "$PKI/$2.crt" --key "$PKI/$2.key" "$3"
+}
+
 health() {  # name: one quick health probe
   case $1 in
-    etcd) [[ "$(curl -sf --max-time 2 http://127.0.0.1:2379/health)" == *'"health":"true"'* ]] ;;
+    etcd) [[ "$(curl_as etcd-ca etcd-healthcheck-client "https://127.0.0.1:$ETCD_CLIENT_PORT/health")" \
+             == *'"health":"true"'* ]] ;;
     containerd) ctr --address "$CONTAINERD_SOCK" version ;;
-    kube-apiserver) curl -sfk --max-time 2 https://127.0.0.1:6443/readyz ;;
-    kube-controller-manager) curl -sfk --max-time 2 https://127.0.0.1:10257/healthz ;;
-    kube-scheduler) curl -sfk --max-time 2 https://127.0.0.1:10259/healthz ;;
-    kubelet) curl -sf --max-time 2 http://127.0.0.1:10248/healthz ;;
-    kube-proxy) curl -sf --max-time 2 http://127.0.0.1:10256/healthz ;;
+    kube-apiserver) curl_as ca admin "$APISERVER_URL/readyz" ;;
+    # These two allow /healthz to anyone (only on 127.0.0.1); their serving certs are self-signed.
+    kube-controller-manager) curl -sfk --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" ;;
+    kube-scheduler) curl -sfk --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz" ;;
+    kubelet) curl -sf --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ;;
+    kube-proxy) curl -sf --max-time 2 "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz" ;;
   esac
 }
 
@@ -109,10 +121,22 @@ node_ready() {
         -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
 
+# The cluster DNS answers with the `kubernetes` Service's address (asked from the host
+# through the kube-dns Service, so kube-proxy's rules are part of the check).
+dns_answers() {
+  [[ "$("$CLUSTER_DIR/dns-query.py" "kubernetes.default.svc.$CLUSTER_DOMAIN" "$DNS_SERVICE_IP" \
+         "$DNS_PORT" 2>/dev/null)" == "$SERVICE_API_IP" ]]
+}
+
+# The aggregated metrics API answers (through the API server, from metrics-server).
+metrics_api_serves() {
+  kubectl_admin get --raw /apis/metrics.k8s.io/v1beta1/nodes --request-timeout=3s >/dev/null 2>&1
+}
+
 is_up() {
   local c
   for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || return 1; done
-  health kube-apiserver >/dev/null 2>&1 && node_ready
+  health kube-apiserver >/dev/null 2>&1 && node_ready && dns_answers && metrics_api_serves
 }
 
 # ---------------------------------------------------------------- checks
@@ -123,8 +147,11 @@ preflight() {
   for c in "${KUBE_COMPONENTS[@]}"; do
     [[ -x "$KUBE_BIN/$c" ]] || die "missing $KUBE_BIN/$c: run cluster/build-kubernetes.sh"
   done
+  for c in "${IMAGE_NAMES[@]}"; do
+    [[ -f "$IMAGES_DIR/$c.tar" ]] || die "missing image $IMAGES_DIR/$c.tar: run cluster/build-images.sh"
+  done
   for c in etcd containerd containerd-shim-runc-v2 runc ctr iptables iptables-save iptables-restore \
-           conntrack openssl ip curl; do
+           conntrack openssl ip curl python3; do
     command -v "$c" >/dev/null || die "missing command $c: run cluster/install-packages.sh"
   done
   [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] ||
@@ -143,7 +170,7 @@ preflight() {
 # Run only when none of our components is running: any listener is someone else's.
 check_ports_free() {
   local port busy=()
-  for port in 2379 2380 6443 10248 10249 10250 10256 10257 10259 30080; do
+  for port in "${HOST_PORTS[@]}"; do
     [[ -z "$(ss -Hltn "sport = :$port")" ]] || busy+=("$port")
   done
   if ((${#busy[@]})); then
@@ -287,197 +314,92 @@ stop_all() {
 
 # ---------------------------------------------------------------- certificates
 
-new_key() { [[ -f "$1" ]] || openssl ecparam -name prime256v1 -genkey -noout -out "$1"; }
+# Keys and the state dir are root's alone (CIS 1.1.x): created 600/700 and checked again on each up.
+new_key() { [[ -f "$1" ]] || (umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out "$1"); }
 
-new_cert() {  # name subject extensions
-  local name=$1 subject=$2 ext=$3
-  [[ -f "$PKI/$name.crt" ]] && return 0
+new_ca() {  # name common-name
+  [[ -f "$PKI/$1.crt" ]] && return 0
+  new_key "$PKI/$1.key"
+  openssl req -x509 -new -key "$PKI/$1.key" -subj "/CN=$2" -days 3650 -out "$PKI/$1.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+
+# A certificate signed by CA; made again when it is missing or no longer verifies against
+# the CA (a new CA invalidates what the old one signed).
+new_cert() {  # name subject extensions [ca]
+  local name=$1 subject=$2 ext=$3 ca=${4:-ca}
+  if [[ -f "$PKI/$name.crt" ]] &&
+     openssl verify -CAfile "$PKI/$ca.crt" "$PKI/$name.crt" >/dev/null 2>&1; then
+    return 0
+  fi
   new_key "$PKI/$name.key"
   openssl req -new -key "$PKI/$name.key" -subj "$subject" -out "$PKI/$name.csr"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -days 3650 -out "$PKI/$name.crt" \
     -extfile <(printf '%b' "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n$ext") \
     2>/dev/null
   rm -f "$PKI/$name.csr"
 }
 
+# Three CAs, as kubeadm makes them: the cluster's, etcd's (only the API server is its client)
+# and the front proxy's (the API server's identity towards aggregated APIs like metrics-server).
 make_pki() {
-  [[ -f "$PKI/ca.crt" ]] || rm -rf "$PKI"   # a new CA invalidates every other cert
   mkdir -p "$PKI"
-  chmod 700 "$PKI"
-  if [[ ! -f "$PKI/ca.crt" ]]; then
-    log "creating certificates in $PKI"
-    new_key "$PKI/ca.key"
-    openssl req -x509 -new -key "$PKI/ca.key" -subj "/CN=demo-orq-ca" -days 3650 -out "$PKI/ca.crt" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  fi
-  [[ -f "$PKI/sa.key" ]] || openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
-  [[ -f "$PKI/sa.pub" ]] || openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
-  local client="extendedKeyUsage=clientAuth"
-  new_cert kube-apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth\nsubjectAltName=\
+  chmod 700 "$STATE_DIR" "$PKI"
+  [[ -f "$PKI/ca.crt" ]] || log "creating certificates in $PKI"
+  new_ca ca demo-orq-ca
+  new_ca etcd-ca demo-orq-etcd-ca
+  new_ca front-proxy-ca demo-orq-front-proxy-ca
+  (umask 077
+   [[ -f "$PKI/sa.key" ]] || openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+   [[ -f "$PKI/sa.pub" ]] || openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null)
+  local client="extendedKeyUsage=clientAuth" server="extendedKeyUsage=serverAuth"
+  local both="extendedKeyUsage=serverAuth,clientAuth"
+  new_cert kube-apiserver "/CN=kube-apiserver" "$server\nsubjectAltName=\
 DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,\
-DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_API_IP,IP:$NODE_IP"
+DNS:kubernetes.default.svc.$CLUSTER_DOMAIN,IP:127.0.0.1,IP:$SERVICE_API_IP,IP:$NODE_IP"
   new_cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" "$client"
   new_cert admin "/O=system:masters/CN=demo-orq-admin" "$client"
   new_cert kube-controller-manager "/CN=system:kube-controller-manager" "$client"
   new_cert kube-scheduler "/CN=system:kube-scheduler" "$client"
   new_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" "$client"
+  new_cert kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" \
+    "$server\nsubjectAltName=DNS:$NODE_NAME,IP:$NODE_IP"
   new_cert kube-proxy "/CN=system:kube-proxy" "$client"
+  new_cert metrics-server "/CN=metrics-server.kube-system.svc" "$server\nsubjectAltName=\
+DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system.svc.$CLUSTER_DOMAIN"
+  new_cert etcd-server "/CN=demo-orq-etcd" "$both\nsubjectAltName=DNS:localhost,IP:127.0.0.1" etcd-ca
+  new_cert etcd-peer "/CN=demo-orq-etcd" "$both\nsubjectAltName=DNS:localhost,IP:127.0.0.1" etcd-ca
+  new_cert apiserver-etcd-client "/CN=kube-apiserver-etcd-client" "$client" etcd-ca
+  new_cert etcd-healthcheck-client "/CN=demo-orq-etcd-healthcheck" "$client" etcd-ca
+  new_cert front-proxy-client "/CN=front-proxy-client" "$client" front-proxy-ca
+  chmod 600 "$PKI"/*.key
 }
 
 write_kubeconfig() {  # file cert-name
   local out=$1 user=$2
   mkdir -p "$(dirname "$out")"
-  cat >"$out.tmp" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: $KUBE_CONTEXT
-  cluster:
-    server: https://127.0.0.1:6443
-    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
-users:
-- name: $KUBE_CONTEXT-$user
-  user:
-    client-certificate-data: $(base64 -w0 "$PKI/$user.crt")
-    client-key-data: $(base64 -w0 "$PKI/$user.key")
-contexts:
-- name: $KUBE_CONTEXT
-  context:
-    cluster: $KUBE_CONTEXT
-    user: $KUBE_CONTEXT-$user
-current-context: $KUBE_CONTEXT
-EOF
-  chmod 600 "$out.tmp"
-  mv "$out.tmp" "$out"
+  render "$CLUSTER_DIR/templates/kubeconfig.yaml" "$out" "USER_NAME=$user" \
+    "CA_DATA=$(base64 -w0 "$PKI/ca.crt")" "CERT_DATA=$(base64 -w0 "$PKI/$user.crt")" \
+    "KEY_DATA=$(base64 -w0 "$PKI/$user.key")"
 }
 
 # ---------------------------------------------------------------- configuration
 
 write_configs() {
-  mkdir -p "$CONF/cni" "$LOGS/pods" "$STATE_DIR/etcd" "$KUBELET_ROOT"
+  mkdir -p "$CONF/cni" "$CONF/addons" "$LOGS/pods" "$STATE_DIR/etcd" "$KUBELET_ROOT"
+  chmod 700 "$CONF" "$STATE_DIR/etcd"
   local c
   for c in admin kube-controller-manager kube-scheduler kubelet kube-proxy; do
     write_kubeconfig "$CONF/$c.kubeconfig" "$c"
   done
-
-  cat >"$CONF/containerd.toml" <<EOF
-version = 2
-root = "$STATE_DIR/containerd/root"
-state = "$STATE_DIR/containerd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "$CONTAINERD_SOCK"
-[ttrpc]
-  address = "$CONTAINERD_SOCK.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$STATE_DIR/containerd/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$PAUSE_IMAGE"
-  stream_server_address = "127.0.0.1"
-  # Keeps oom_score_adj >= containerd's own: lowering it needs CAP_SYS_RESOURCE, which this
-  # kind of VM does not grant even to root (runc fails with "can't get final child's PID").
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "$STATE_DIR/containerd/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$CONF/cni"
-EOF
-
-  cat >"$CONF/cni/10-demo-orq.conflist" <<EOF
-{
-  "cniVersion": "1.0.0",
-  "name": "demo-orq",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "$BRIDGE",
-      "isGateway": true,
-      "ipMasq": true,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "dataDir": "$STATE_DIR/cni/networks",
-        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
-        "routes": [{"dst": "0.0.0.0/0"}]
-      }
-    },
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-EOF
-
-  cat >"$CONF/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: $NODE_IP
-healthzBindAddress: 127.0.0.1
-authentication:
-  anonymous: {enabled: false}
-  webhook: {enabled: true}
-  x509: {clientCAFile: $PKI/ca.crt}
-authorization:
-  mode: Webhook
-cgroupDriver: cgroupfs
-containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
-failSwapOn: false
-hairpinMode: hairpin-veth
-podLogsDir: $LOGS/pods
-serializeImagePulls: false
-# No registry: images are imported, so image garbage collection must never remove them.
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-evictionHard:
-  memory.available: 100Mi
-  nodefs.available: 1%
-  nodefs.inodesFree: 1%
-  imagefs.available: 1%
-EOF
-
-  cat >"$CONF/kube-proxy.yaml" <<EOF
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-clientConnection:
-  kubeconfig: $CONF/kube-proxy.kubeconfig
-mode: iptables
-hostnameOverride: $NODE_NAME
-clusterCIDR: $POD_CIDR
-nodePortAddresses: ["127.0.0.0/8", "$NODE_IP/32"]
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-iptables:
-  localhostNodePorts: true
-# Zero: leave the machine's conntrack settings alone.
-conntrack:
-  maxPerCore: 0
-  min: 0
-  tcpEstablishedTimeout: 0s
-  tcpCloseWaitTimeout: 0s
-EOF
-
-  cat >"$CONF/rbac.yaml" <<EOF
-# The apiserver's client identity towards the kubelet (logs, exec, port-forward).
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: demo-orq:kube-apiserver-kubelet-client
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: system:kubelet-api-admin
-subjects:
-- apiGroup: rbac.authorization.k8s.io
-  kind: User
-  name: kube-apiserver-kubelet-client
-EOF
+  render "$CLUSTER_DIR/templates/containerd.toml" "$CONF/containerd.toml"
+  render "$CLUSTER_DIR/templates/cni.conflist" "$CONF/cni/10-demo-orq.conflist"
+  render "$CLUSTER_DIR/templates/kubelet.yaml" "$CONF/kubelet.yaml"
+  render "$CLUSTER_DIR/templates/kube-proxy.yaml" "$CONF/kube-proxy.yaml"
+  for c in "$CLUSTER_DIR"/addons/*.yaml; do
+    render "$c" "$CONF/addons/${c##*/}" "CA_BUNDLE=$(base64 -w0 "$PKI/ca.crt")"
+  done
 }
 
 setup_network() {
@@ -489,28 +411,46 @@ setup_network() {
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 }
 
+image_ref() {  # name -> the reference the image is tagged with
+  case $1 in
+    pause) echo "$PAUSE_IMAGE" ;;
+    http-echo) echo "$ECHO_IMAGE" ;;
+    coredns) echo "$COREDNS_IMAGE" ;;
+    metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
+    netcheck) echo "$NETCHECK_IMAGE" ;;
+    *) die "unknown image $1" ;;
+  esac
+}
+
 import_images() {
   local name ref sum marker
-  for name in pause http-echo; do
+  for name in "${IMAGE_NAMES[@]}"; do
     marker="$STATE_DIR/containerd/imported-$name.sha256"
+    ref="$(image_ref "$name")"
     sum="$(sha256sum "$IMAGES_DIR/$name.tar" | cut -d' ' -f1)"
-    [[ -f "$marker" && "$(<"$marker")" == "$sum" ]] && continue
-    log "importing image $name into containerd"
-    ctr_k8s images import "$IMAGES_DIR/$name.tar" >/dev/null
-    echo "$sum" >"$marker"
-  done
-  for ref in "$PAUSE_IMAGE" "$ECHO_IMAGE"; do
+    if [[ ! -f "$marker" || "$(<"$marker")" != "$sum" ]]; then
+      log "importing image $name into containerd"
+      ctr_k8s images import "$IMAGES_DIR/$name.tar" >/dev/null
+      echo "$sum" >"$marker"
+    fi
     [[ -n "$(ctr_k8s images ls -q "name==$ref")" ]] || die "image $ref missing after import"
   done
 }
 
 # ---------------------------------------------------------------- components
 
+# etcd serves TLS on 127.0.0.1 only and accepts only clients with a certificate of its own CA
+# (the API server's, and the health check's); peers likewise (CIS 2.1-2.6).
 start_etcd() {
+  local client="https://127.0.0.1:$ETCD_CLIENT_PORT" peer="https://127.0.0.1:$ETCD_PEER_PORT"
   start_component etcd etcd --name demo-orq --data-dir "$STATE_DIR/etcd" \
-    --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-    --initial-cluster demo-orq=http://127.0.0.1:2380 --listen-metrics-urls "" \
+    --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "demo-orq=$peer" --listen-metrics-urls "" \
+    --cert-file "$PKI/etcd-server.crt" --key-file "$PKI/etcd-server.key" \
+    --client-cert-auth --trusted-ca-file "$PKI/etcd-ca.crt" \
+    --peer-cert-file "$PKI/etcd-peer.crt" --peer-key-file "$PKI/etcd-peer.key" \
+    --peer-client-cert-auth --peer-trusted-ca-file "$PKI/etcd-ca.crt" \
     --quota-backend-bytes 2147483648 --log-level warn
 }
 
@@ -518,18 +458,30 @@ start_containerd() {
   start_component containerd containerd --config "$CONF/containerd.toml"
 }
 
+# Listens on the node IP (the project's bridge), not on 127.0.0.1: that address is the
+# endpoint of the `kubernetes` Service, so pods reach the API server; nothing listens on the
+# machine's own interfaces. Anonymous requests are refused (CIS 1.2.1). PodSecurity is among
+# the default admission plugins; --enable-admission-plugins only adds NodeRestriction.
 start_apiserver() {
   start_component kube-apiserver "$KUBE_BIN/kube-apiserver" \
-    --etcd-servers=http://127.0.0.1:2379 \
-    --bind-address=127.0.0.1 --secure-port=6443 --advertise-address="$NODE_IP" \
+    --etcd-servers="https://127.0.0.1:$ETCD_CLIENT_PORT" --etcd-cafile="$PKI/etcd-ca.crt" \
+    --etcd-certfile="$PKI/apiserver-etcd-client.crt" --etcd-keyfile="$PKI/apiserver-etcd-client.key" \
+    --bind-address="$NODE_IP" --secure-port="$APISERVER_PORT" --advertise-address="$NODE_IP" \
+    --anonymous-auth=false \
     --tls-cert-file="$PKI/kube-apiserver.crt" --tls-private-key-file="$PKI/kube-apiserver.key" \
-    --client-ca-file="$PKI/ca.crt" \
+    --tls-min-version=VersionTLS12 --client-ca-file="$PKI/ca.crt" \
     --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=InternalIP \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --kubelet-certificate-authority="$PKI/ca.crt" --kubelet-preferred-address-types=InternalIP \
+    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI/front-proxy-client.crt" \
+    --proxy-client-key-file="$PKI/front-proxy-client.key" --enable-aggregator-routing=true \
+    --service-account-issuer="https://kubernetes.default.svc.$CLUSTER_DOMAIN" \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --service-cluster-ip-range="$SERVICE_CIDR" --service-node-port-range="$NODE_PORT_RANGE" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
     --allow-privileged=true --profiling=false --cert-dir="$PKI/apiserver-generated"
 }
@@ -538,7 +490,8 @@ start_controller_manager() {
   local kc="$CONF/kube-controller-manager.kubeconfig"
   start_component kube-controller-manager "$KUBE_BIN/kube-controller-manager" \
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
-    --bind-address=127.0.0.1 --leader-elect=false --controllers='*' \
+    --bind-address=127.0.0.1 --secure-port="$CONTROLLER_MANAGER_PORT" --leader-elect=false \
+    --controllers='*' \
     --use-service-account-credentials=true --service-account-private-key-file="$PKI/sa.key" \
     --root-ca-file="$PKI/ca.crt" --cluster-name=demo-orq \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
@@ -550,7 +503,7 @@ start_scheduler() {
   local kc="$CONF/kube-scheduler.kubeconfig"
   start_component kube-scheduler "$KUBE_BIN/kube-scheduler" \
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
-    --bind-address=127.0.0.1 --leader-elect=false --profiling=false \
+    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false \
     --cert-dir="$PKI/scheduler-generated"
 }
 
@@ -566,13 +519,55 @@ start_kube_proxy() {
   start_component kube-proxy "$KUBE_BIN/kube-proxy" --config="$CONF/kube-proxy.yaml"
 }
 
+start_one() {  # component
+  case $1 in
+    etcd) start_etcd ;;
+    containerd) start_containerd ;;
+    kube-apiserver) start_apiserver ;;
+    kube-controller-manager) start_controller_manager ;;
+    kube-scheduler) start_scheduler ;;
+    kubelet) start_kubelet ;;
+    kube-proxy) start_kube_proxy ;;
+  esac
+}
+
+# ---------------------------------------------------------------- add-ons
+
+# The rendered manifests of addons/ (kube-system's Pod Security label, CoreDNS, metrics-server)
+# and metrics-server's serving certificate, applied server-side (idempotent).
+apply_addons() {
+  kubectl_admin apply --server-side --force-conflicts --field-manager=demo-orq \
+    -f "$CONF/addons/" >/dev/null
+  kubectl_admin -n kube-system create secret tls metrics-server-tls --dry-run=client -o yaml \
+    --cert="$PKI/metrics-server.crt" --key="$PKI/metrics-server.key" |
+    kubectl_admin apply --server-side --force-conflicts --field-manager=demo-orq -f - >/dev/null
+}
+
+wait_addons() {
+  local name start=$SECONDS
+  until dns_answers; do
+    ((SECONDS - start < 120)) || die "the cluster DNS does not answer after 120s: $(addon_pods)"
+    sleep 0.5
+  done
+  log "cluster DNS answers ($DNS_SERVICE_IP)"
+  until metrics_api_serves; do
+    ((SECONDS - start < 120)) || die "the metrics API does not answer after 120s: $(addon_pods)"
+    sleep 0.5
+  done
+  log "metrics API serves (metrics.k8s.io)"
+}
+
+addon_pods() {
+  kubectl_admin -n kube-system get pods -o wide 2>&1 || true
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_up() {
   local t0=$SECONDS
   if [[ $EUID -eq 0 ]] && [[ -x "$KUBE_BIN/kubectl" ]] && is_up; then
     write_kubeconfig "$KUBECONFIG_OUT" admin
-    log "cluster already up (node $NODE_NAME Ready); kubeconfig: $KUBECONFIG_OUT"
+    log "cluster already up (node $NODE_NAME Ready, DNS and metrics API answer); kubeconfig: $KUBECONFIG_OUT"
     return 0
   fi
   "$CLUSTER_DIR/install-packages.sh"
@@ -597,12 +592,12 @@ cmd_up() {
 
   start_apiserver
   wait_healthy kube-apiserver 90 health kube-apiserver && log "kube-apiserver healthy"
-  kubectl_admin apply -f "$CONF/rbac.yaml" >/dev/null
 
   start_controller_manager
   start_scheduler
   start_kubelet
   start_kube_proxy
+  apply_addons
   local c
   for c in kube-controller-manager kube-scheduler kubelet kube-proxy; do
     wait_healthy "$c" 60 health "$c" && log "$c healthy"
@@ -610,6 +605,7 @@ cmd_up() {
   log "waiting for node $NODE_NAME to be Ready"
   wait_healthy kubelet 120 node_ready
   log "node $NODE_NAME Ready"
+  wait_addons
 
   write_kubeconfig "$KUBECONFIG_OUT" admin
   log "cluster up in $((SECONDS - t0))s; kubeconfig $KUBECONFIG_OUT (context $KUBE_CONTEXT)"
@@ -622,6 +618,41 @@ cmd_down() {
   stop_all
   log "cluster down in $((SECONDS - t0))s (data kept in $STATE_DIR)"
 }
+
+# Stops one component (SIGTERM; SIGKILL with --kill) and starts it again with the same
+# configuration, then waits until it and the cluster are healthy. Running containers are
+# untouched: containerd's shims and the containers live on while containerd is away.
+cmd_restart() {
+  local component="" kill=false arg accepted
+  accepted="$(IFS=,; echo "${COMPONENTS[*]}" | sed 's/,/, /g')"
+  for arg in "$@"; do
+    case $arg in
+      --kill) kill=true ;;
+      -*) usage_error "unknown option '$arg' for restart (accepted: --kill)" ;;
+      *)
+        [[ -z "$component" ]] || usage_error "restart takes one component, got '$component' and '$arg' (accepted: $accepted)"
+        component=$arg ;;
+    esac
+  done
+  [[ -n "$component" ]] || usage_error "restart needs a component (accepted: $accepted)"
+  [[ " ${COMPONENTS[*]} " == *" $component "* ]] ||
+    usage_error "unknown component '$component' (accepted: $accepted)"
+  [[ $EUID -eq 0 ]] || die "restart needs root"
+  [[ -f "$CONF/kubelet.yaml" ]] || die "the cluster was never set up: run cluster/up.sh"
+
+  local t0=$EPOCHREALTIME signal=TERM
+  "$kill" && signal=KILL
+  STOP_SIGNAL=$signal stop_components "$component"
+  start_one "$component"
+  wait_healthy "$component" 90 health "$component"
+  # The cluster is whole again only when the API server and the node say so.
+  wait_healthy "$component" 90 health kube-apiserver
+  wait_healthy "$component" 90 node_ready
+  log "$component restarted (SIG$signal) and cluster healthy in $(seconds_since "$t0")s"
+}
+
+usage_error() { printf 'error: %s\n' "$*" >&2; exit 2; }
+seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 cmd_status() {
   local c pid state rc=0
@@ -636,6 +667,11 @@ cmd_status() {
   done
   echo
   if [[ -x "$KUBE_BIN/kubectl" ]] && health kube-apiserver >/dev/null 2>&1; then
+    if dns_answers; then state=healthy; else state=unhealthy; rc=1; fi
+    printf '%-24s %-8s %s\n' "coredns (add-on)" - "$state (DNS at $DNS_SERVICE_IP)"
+    if metrics_api_serves; then state=healthy; else state=unhealthy; rc=1; fi
+    printf '%-24s %-8s %s\n' "metrics-server (add-on)" - "$state (metrics.k8s.io)"
+    echo
     kubectl_admin get nodes -o wide || rc=1
     node_ready || rc=1
   else
@@ -652,12 +688,18 @@ cmd_env() {
 }
 
 main() {
-  case "${1:-}" in
+  local command=${1:-}
+  shift || true
+  if [[ $command != restart && $# -gt 0 ]]; then
+    usage_error "unexpected argument '$1' for $command (accepted: none)"
+  fi
+  case $command in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    restart) cmd_restart "$@" ;;
+    *) usage_error "unknown command '$command' (accepted: up, down, status, env, restart COMPONENT [--kill])" ;;
   esac
 }
 

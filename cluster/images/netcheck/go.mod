@@ -1,0 +1,3 @@
+module demo-orq/images/netcheck
+
+go 1.22
