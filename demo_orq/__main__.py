@@ -1,6 +1,7 @@
 """The project's commands, run from the project folder:
 
     python -m demo_orq rollback [--stack S] [--list | --to N]
+    python -m demo_orq report [--stack S] [--probe-seconds 30] [--rate 20] [--out DIR] [-- COMMAND]
 
 Each command's --help tells the rest.
 """
@@ -11,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("rollback",)
+COMMANDS = ("rollback", "report")
 """Each is the module demo_orq.<command>, imported only when run, with `main(argv) -> int`."""
 
 

@@ -59,6 +59,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "demo-command": Sandbox("orq-demo-command", 30190),
     "bench-pulumi": Sandbox("orq-bench-pulumi", 30380),
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
+    "report": Sandbox("orq-report", 30480),
 }
 """Every suite's own place; a unit test checks they differ from each other and from the demo's."""
 
