@@ -30,6 +30,11 @@ def project_config() -> dict[str, str]:
     }
 
 
+def camel_case(python_name: str) -> str:
+    first, *rest = python_name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
 try:
     config = stack_config.load(project_config())
 except stack_config.ConfigError as error:
@@ -43,3 +48,5 @@ pulumi.export("url", app.url)
 pulumi.export("namespace", app.namespace)
 pulumi.export("deploymentName", app.deployment_name)
 pulumi.export("serviceName", app.service_name)
+for output_name, value in app.strategy_outputs.items():
+    pulumi.export(camel_case(output_name), value)

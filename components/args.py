@@ -3,31 +3,130 @@ manifest) and the rules every value must follow, checked when the arguments are 
 
 A program that builds HelloApp directly gets the same protection as the stack config: a bad
 value raises InvalidArgsError (a ValueError) naming the field, the value and what is accepted.
+The settings of one strategy or feature are grouped in their own dataclass (BlueGreenArgs,
+CanaryArgs, GateArgs), a field of HelloAppArgs.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from demo_orq import facts
 
-Strategy = Literal["RollingUpdate", "Recreate"]
-STRATEGIES: tuple[Strategy, ...] = ("RollingUpdate", "Recreate")
+Strategy = Literal["RollingUpdate", "Recreate", "BlueGreen", "Canary"]
+STRATEGIES: tuple[Strategy, ...] = ("RollingUpdate", "Recreate", "BlueGreen", "Canary")
+Color = Literal["blue", "green"]
+COLORS: tuple[Color, ...] = ("blue", "green")
 IntOrPercent = int | str
 MAX_REPLICAS = 50
 
 
 class InvalidArgsError(ValueError):
-    """A HelloAppArgs value the component refuses."""
+    """A HelloAppArgs value the component refuses; `field` is its path, e.g. `canary.weight`."""
 
     def __init__(self, field: str, value: object, accepted: str) -> None:
         self.field = field
         self.value = value
         self.accepted = accepted
         super().__init__(f"HelloAppArgs.{field}: {value!r} is not accepted (accepted: {accepted})")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one field accepts: said in errors, checked by `accepts`."""
+
+    accepted: str
+    accepts: Callable[[object], bool]
+
+
+def check_rules(args: object, rules: dict[str, Rule], prefix: str = "") -> None:
+    """Raises InvalidArgsError for the first field of `args` that its rule refuses."""
+    for each in fields(args):  # type: ignore[arg-type]
+        rule = rules.get(each.name)
+        value = getattr(args, each.name)
+        if rule is not None and not rule.accepts(value):
+            raise InvalidArgsError(prefix + each.name, value, rule.accepted)
+
+
+@dataclass(frozen=True)
+class BlueGreenArgs:
+    """BlueGreen: two Deployments, `<deployment_name>-blue` and `-green`, fixed slots that each
+    run their own version. The Service selects the live color; a preview Service selects the
+    other one (idle) so that a new version is tried before it goes live."""
+
+    live_color: Color = "blue"
+    """The color the app's Service selects. Changing it switches all traffic at once."""
+
+    preview_node_port: int | None = 30081
+    """Node port of the preview Service `<service_name>-preview` (the idle color)."""
+
+    blue_message: str | None = None
+    """The blue slot's message; None: the app's `message`."""
+
+    blue_image: str | None = None
+    """The blue slot's image; None: the app's `image`."""
+
+    green_message: str | None = None
+    """The green slot's message; None: the app's `message`."""
+
+    green_image: str | None = None
+    """The green slot's image; None: the app's `image`."""
+
+    idle_replicas: int | None = None
+    """Pods of the idle color; None: as many as `replicas`, kept warm so that switching back is
+    instant. 0 frees the double capacity (a switch then waits for the idle pods to start)."""
+
+    def __post_init__(self) -> None:
+        check_rules(self, BLUE_GREEN_RULES, "blue_green.")
+
+
+@dataclass(frozen=True)
+class CanaryArgs:
+    """Canary: the stable Deployment `<deployment_name>` runs the app's message and image; a
+    second Deployment `<deployment_name>-canary` runs the canary's, with a share of the pods.
+    The Service selects both (traffic splits by pod count); a canary Service selects the
+    canary pods alone."""
+
+    message: str | None = None
+    """The canary's message; None: the app's `message`."""
+
+    image: str | None = None
+    """The canary's image; None: the app's `image`."""
+
+    weight: int = 0
+    """Percent of the pods that run the canary: ceil(replicas x weight / 100) of them."""
+
+    node_port: int | None = 30082
+    """Node port of the canary Service `<service_name>-canary`."""
+
+    def __post_init__(self) -> None:
+        check_rules(self, CANARY_RULES, "canary.")
+
+
+@dataclass(frozen=True)
+class GateArgs:
+    """The analysis gate: before a BlueGreen switch, and after canary pods become Ready at a
+    new weight or version, requests go to the candidate for `seconds`; `pulumi up` fails with
+    the figures when the success rate or the p99 latency misses its threshold."""
+
+    seconds: int = 10
+    """How long the candidate is probed; 0 turns the gate off."""
+
+    min_success_percent: float = 99.0
+    """Share of the probe's requests that must be answered with a 200."""
+
+    max_p99_ms: int = 500
+    """Latency that 99% of the probe's requests must stay under."""
+
+    requests_per_second: int = 50
+    """Rate of the probe."""
+
+    def __post_init__(self) -> None:
+        check_rules(self, GATE_RULES, "gate.")
 
 
 @dataclass(frozen=True)
@@ -50,16 +149,18 @@ class HelloAppArgs:
     """Container image; it must accept http-echo's `-text` and `-listen` flags."""
 
     replicas: int = facts.REPLICAS
-    """Number of pods."""
+    """Number of pods (of the live color with BlueGreen; stable plus canary with Canary)."""
 
     strategy: Strategy = "RollingUpdate"
-    """How a new version replaces the pods: a few at a time, or all of them at once."""
+    """How a new version replaces the old one: RollingUpdate (a few pods at a time), Recreate
+    (all at once, a brief downtime), BlueGreen (two slots, an instant switch) or Canary (a share
+    of the pods first)."""
 
     max_surge: IntOrPercent = 1
-    """RollingUpdate: pods allowed above `replicas`, a count or a percentage like "25%"."""
+    """Pods allowed above `replicas` while a Deployment rolls (not with Recreate)."""
 
     max_unavailable: IntOrPercent = 1
-    """RollingUpdate: pods allowed below `replicas`, a count or a percentage like "25%"."""
+    """Pods allowed below `replicas` while a Deployment rolls (not with Recreate)."""
 
     node_port: int | None = facts.NODE_PORT
     """Port opened on every node (30000-32767); None makes the Service a ClusterIP one."""
@@ -74,19 +175,54 @@ class HelloAppArgs:
     """Seconds a new pod must stay ready before it counts as available."""
 
     rollout_timeout_seconds: int = 120
-    """Seconds `pulumi up` waits for the Deployment to be ready before it fails the update."""
+    """Seconds `pulumi up` waits for a Deployment to be ready before it fails the update."""
+
+    blue_green: BlueGreenArgs = field(default_factory=BlueGreenArgs)
+    """BlueGreen's settings (used with that strategy only)."""
+
+    canary: CanaryArgs = field(default_factory=CanaryArgs)
+    """Canary's settings (used with that strategy only)."""
+
+    gate: GateArgs = field(default_factory=GateArgs)
+    """The analysis gate of BlueGreen and Canary."""
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            rule = RULES.get(field.name)
-            value = getattr(self, field.name)
-            if rule is not None and not rule.accepts(value):
-                raise InvalidArgsError(field.name, value, rule.accepted)
+        check_rules(self, RULES)
         check_rollout(self)
+        check_blue_green(self)
+        check_node_ports(self)
+
+    def color_version(self, color: Color) -> tuple[str, str]:
+        """(message, image) that the slot of `color` runs."""
+        slot = self.blue_green
+        if color == "blue":
+            return slot.blue_message or self.message, slot.blue_image or self.image
+        return slot.green_message or self.message, slot.green_image or self.image
+
+    def canary_version(self) -> tuple[str, str]:
+        """(message, image) that the canary pods run."""
+        return self.canary.message or self.message, self.canary.image or self.image
+
+    def canary_replicas(self) -> int:
+        """The canary's share of `replicas`, rounded up: any weight above 0 gets a pod."""
+        return math.ceil(self.replicas * self.canary.weight / 100)
+
+    def idle_replicas(self) -> int:
+        idle = self.blue_green.idle_replicas
+        return self.replicas if idle is None else idle
+
+    def node_ports(self) -> dict[str, int]:
+        """Every node port the strategy opens, by the field that sets it."""
+        ports = {"node_port": self.node_port}
+        if self.strategy == "BlueGreen":
+            ports["blue_green.preview_node_port"] = self.blue_green.preview_node_port
+        if self.strategy == "Canary":
+            ports["canary.node_port"] = self.canary.node_port
+        return {name: port for name, port in ports.items() if port is not None}
 
 
 def check_rollout(args: HelloAppArgs) -> None:
-    """The rules across fields: the strategy and its rolling-update parameters."""
+    """The strategy and its rolling-update parameters."""
     if args.strategy == "Recreate":
         for name in ("max_surge", "max_unavailable"):
             if getattr(args, name) != DEFAULTS[name]:
@@ -103,21 +239,36 @@ def check_rollout(args: HelloAppArgs) -> None:
         )
 
 
+def check_blue_green(args: HelloAppArgs) -> None:
+    idle = args.blue_green.idle_replicas
+    if idle is not None and idle > args.replicas:
+        raise InvalidArgsError(
+            "blue_green.idle_replicas", idle, f"an integer from 0 to replicas ({args.replicas})"
+        )
+
+
+def check_node_ports(args: HelloAppArgs) -> None:
+    seen: dict[int, str] = {}
+    for name, port in args.node_ports().items():
+        if port in seen:
+            raise InvalidArgsError(name, port, f"a node port other than {seen[port]}'s")
+        seen[port] = name
+
+
 def is_zero(count_or_percent: IntOrPercent) -> bool:
     return count_or_percent in (0, "0%")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What one field accepts: said in errors, checked by `accepts`."""
-
-    accepted: str
-    accepts: Callable[[object], bool]
 
 
 def integer_between(low: int, high: int) -> Callable[[object], bool]:
     def accepts(value: object) -> bool:
         return type(value) is int and low <= value <= high
+
+    return accepts
+
+
+def number_between(low: float, high: float) -> Callable[[object], bool]:
+    def accepts(value: object) -> bool:
+        return type(value) in (int, float) and low <= value <= high  # type: ignore[operator]
 
     return accepts
 
@@ -129,6 +280,14 @@ def matching(pattern: re.Pattern[str]) -> Callable[[object], bool]:
     return accepts
 
 
+def one_of(*choices: str) -> Callable[[object], bool]:
+    return lambda value: value in choices
+
+
+def or_none(accepts: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: value is None or accepts(value)
+
+
 def count_or_percent(value: object) -> bool:
     if type(value) is int:
         return value >= 0
@@ -137,10 +296,6 @@ def count_or_percent(value: object) -> bool:
 
 def non_empty_text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-def node_port_or_none(value: object) -> bool:
-    return value is None or integer_between(30000, 32767)(value)
 
 
 _PERCENT = re.compile(r"(100|[1-9]?[0-9])%")
@@ -169,27 +324,34 @@ DNS_1123_LABEL = Rule(
     "starting and ending with a letter or digit",
     matching(_DNS_1123_LABEL),
 )
+# The strategies add suffixes to the names: -blue, -green, -canary, -preview (8 characters).
+NAME_WITH_SUFFIX = Rule(
+    "a DNS-1123 label of at most 55 characters (the strategies add -blue, -green, -canary)",
+    lambda value: DNS_1123_LABEL.accepts(value) and len(str(value)) <= 55,
+)
 COUNT_OR_PERCENT = Rule("an integer >= 0 or a percentage from 0% to 100%", count_or_percent)
+MESSAGE = Rule("a non-empty text", non_empty_text)
+IMAGE = Rule(
+    f"an image reference [registry/]name[:tag][@digest] with a lowercase name, e.g. {facts.IMAGE}",
+    matching(_IMAGE),
+)
+NODE_PORT = Rule("an integer from 30000 to 32767", or_none(integer_between(30000, 32767)))
 
 RULES: dict[str, Rule] = {
     "namespace": DNS_1123_LABEL,
-    "deployment_name": DNS_1123_LABEL,
+    "deployment_name": NAME_WITH_SUFFIX,
     "service_name": Rule(
-        "a DNS-1035 label: at most 63 characters among a-z, 0-9 and '-', "
-        "starting with a letter and ending with a letter or digit",
-        matching(_DNS_1035_LABEL),
+        "a DNS-1035 label of at most 55 characters among a-z, 0-9 and '-', starting with a "
+        "letter and ending with a letter or digit (the strategies add -preview, -canary)",
+        lambda value: matching(_DNS_1035_LABEL)(value) and len(str(value)) <= 55,
     ),
-    "message": Rule("a non-empty text", non_empty_text),
-    "image": Rule(
-        "an image reference [registry/]name[:tag][@digest] with a lowercase name, "
-        f"e.g. {facts.IMAGE}",
-        matching(_IMAGE),
-    ),
+    "message": MESSAGE,
+    "image": IMAGE,
     "replicas": Rule(f"an integer from 0 to {MAX_REPLICAS}", integer_between(0, MAX_REPLICAS)),
-    "strategy": Rule(" or ".join(STRATEGIES), lambda value: value in STRATEGIES),
+    "strategy": Rule(", ".join(STRATEGIES), one_of(*STRATEGIES)),
     "max_surge": COUNT_OR_PERCENT,
     "max_unavailable": COUNT_OR_PERCENT,
-    "node_port": Rule("an integer from 30000 to 32767", node_port_or_none),
+    "node_port": NODE_PORT,
     "url_host": Rule("a host name or an IPv4 address, e.g. 127.0.0.1", matching(_HOST)),
     "pre_stop_sleep_seconds": Rule(
         "an integer number of seconds from 0 to 60", integer_between(0, 60)
@@ -200,7 +362,67 @@ RULES: dict[str, Rule] = {
     "rollout_timeout_seconds": Rule(
         "an integer number of seconds from 10 to 3600", integer_between(10, 3600)
     ),
+    "blue_green": Rule("a BlueGreenArgs", lambda value: isinstance(value, BlueGreenArgs)),
+    "canary": Rule("a CanaryArgs", lambda value: isinstance(value, CanaryArgs)),
+    "gate": Rule("a GateArgs", lambda value: isinstance(value, GateArgs)),
 }
-"""The rule of each field; every field has one (a unit test checks it)."""
+"""The rule of each HelloAppArgs field; every field has one (a unit test checks it)."""
 
-DEFAULTS: dict[str, object] = {field.name: field.default for field in fields(HelloAppArgs)}
+BLUE_GREEN_RULES: dict[str, Rule] = {
+    "live_color": Rule(" or ".join(COLORS), one_of(*COLORS)),
+    "preview_node_port": NODE_PORT,
+    "blue_message": Rule(f"{MESSAGE.accepted}, or none for the app's", or_none(non_empty_text)),
+    "blue_image": Rule(f"{IMAGE.accepted}, or none for the app's", or_none(IMAGE.accepts)),
+    "green_message": Rule(f"{MESSAGE.accepted}, or none for the app's", or_none(non_empty_text)),
+    "green_image": Rule(f"{IMAGE.accepted}, or none for the app's", or_none(IMAGE.accepts)),
+    "idle_replicas": Rule(
+        f"an integer from 0 to {MAX_REPLICAS}, or none for as many as replicas",
+        or_none(integer_between(0, MAX_REPLICAS)),
+    ),
+}
+
+CANARY_RULES: dict[str, Rule] = {
+    "message": Rule(f"{MESSAGE.accepted}, or none for the app's", or_none(non_empty_text)),
+    "image": Rule(f"{IMAGE.accepted}, or none for the app's", or_none(IMAGE.accepts)),
+    "weight": Rule("an integer percentage from 0 to 100", integer_between(0, 100)),
+    "node_port": NODE_PORT,
+}
+
+GATE_RULES: dict[str, Rule] = {
+    "seconds": Rule("an integer number of seconds from 0 (off) to 600", integer_between(0, 600)),
+    "min_success_percent": Rule("a percentage from 0 to 100", number_between(0, 100)),
+    "max_p99_ms": Rule(
+        "an integer number of milliseconds from 1 to 60000", integer_between(1, 60_000)
+    ),
+    "requests_per_second": Rule("an integer from 1 to 200", integer_between(1, 200)),
+}
+
+DEFAULTS: dict[str, object] = {each.name: each.default for each in fields(HelloAppArgs)}
+
+GROUPS: dict[str, tuple[type, dict[str, Rule]]] = {
+    "blue_green": (BlueGreenArgs, BLUE_GREEN_RULES),
+    "canary": (CanaryArgs, CANARY_RULES),
+    "gate": (GateArgs, GATE_RULES),
+}
+"""The HelloAppArgs fields that group the settings of a strategy or feature: class and rules."""
+
+
+def rule_of(path: str) -> Rule:
+    """The rule of a field by its path: `replicas`, `canary.weight`."""
+    group, _, name = path.rpartition(".")
+    return GROUPS[group][1][name] if group else RULES[name]
+
+
+def build(values: dict[str, object]) -> HelloAppArgs:
+    """HelloAppArgs from values keyed by field path (`replicas`, `canary.weight`)."""
+    top: dict[str, object] = {}
+    grouped: dict[str, dict[str, object]] = {}
+    for path, value in values.items():
+        group, _, name = path.rpartition(".")
+        if group:
+            grouped.setdefault(group, {})[name] = value
+        else:
+            top[name] = value
+    for group, group_values in grouped.items():
+        top[group] = GROUPS[group][0](**group_values)
+    return HelloAppArgs(**top)  # type: ignore[arg-type]

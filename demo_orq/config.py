@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import HelloAppArgs, InvalidArgsError
-from components.args import RULES
+from components.args import build, rule_of
 
 from . import facts
 
@@ -113,6 +113,19 @@ def optional_path(raw: str) -> str | None:
     return os.path.expanduser(raw) if raw.strip() else None
 
 
+def optional_text(raw: str) -> str | None:
+    """Empty: not set (the field's None, e.g. "the app's message")."""
+    return raw if raw else None
+
+
+def optional_integer(raw: str) -> int | None:
+    return integer(raw) if raw else None
+
+
+def number(raw: str) -> float:
+    return float(raw)
+
+
 @dataclass(frozen=True)
 class Key:
     """One config key: how its raw string is read, and the HelloAppArgs field it sets."""
@@ -125,7 +138,7 @@ class Key:
 
     @property
     def accepted(self) -> str:
-        return RULES[self.app_field].accepted if self.app_field else self.own_accepted
+        return rule_of(self.app_field).accepted if self.app_field else self.own_accepted
 
 
 KEYS: dict[str, Key] = {
@@ -151,6 +164,20 @@ KEYS: dict[str, Key] = {
     "nodePort": Key(integer, "node_port"),
     "urlHost": Key(as_is, "url_host"),
     "rolloutTimeout": Key(integer, "rollout_timeout_seconds"),
+    "liveColor": Key(as_is, "blue_green.live_color"),
+    "previewNodePort": Key(integer, "blue_green.preview_node_port"),
+    "blueMessage": Key(optional_text, "blue_green.blue_message"),
+    "blueImage": Key(optional_text, "blue_green.blue_image"),
+    "greenMessage": Key(optional_text, "blue_green.green_message"),
+    "greenImage": Key(optional_text, "blue_green.green_image"),
+    "idleReplicas": Key(optional_integer, "blue_green.idle_replicas"),
+    "canaryMessage": Key(optional_text, "canary.message"),
+    "canaryImage": Key(optional_text, "canary.image"),
+    "canaryWeight": Key(integer, "canary.weight"),
+    "canaryNodePort": Key(integer, "canary.node_port"),
+    "gateSeconds": Key(integer, "gate.seconds"),
+    "gateMinSuccessPercent": Key(number, "gate.min_success_percent"),
+    "gateMaxP99Ms": Key(integer, "gate.max_p99_ms"),
     "sloAvailabilityPercent": Key(
         number_between(0, 100), own_accepted="a percentage from 0 to 100, e.g. 99.9"
     ),
@@ -179,7 +206,7 @@ def load(values: Mapping[str, str]) -> DemoConfig:
     parsed = {key: read(key, values[key]) for key in KEYS if key in values}
     app_fields = {KEY_FIELDS[key]: value for key, value in parsed.items() if key in KEY_FIELDS}
     try:
-        app = HelloAppArgs(**app_fields)
+        app = build(app_fields)
     except InvalidArgsError as error:
         key = KEY_OF_FIELD[error.field]
         raise ConfigError(key, values.get(key, str(error.value)), error.accepted) from None

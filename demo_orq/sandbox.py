@@ -24,10 +24,18 @@ class Sandbox:
 
     namespace: str
     node_port: int
+    preview_node_port: int | None = None
+    """BlueGreen's preview Service, for the suites that deploy that strategy."""
+    canary_node_port: int | None = None
+    """Canary's Service of the canary pods, for the suites that deploy that strategy."""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.node_port}/"
+
+    def node_ports(self) -> list[int]:
+        ports = (self.node_port, self.preview_node_port, self.canary_node_port)
+        return [port for port in ports if port is not None]
 
     def manifest(self, message: str = facts.V1_MESSAGE) -> str:
         """The demo's kubectl manifest moved into this sandbox, with `message` as its text."""
@@ -60,6 +68,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "bench-pulumi": Sandbox("orq-bench-pulumi", 30380),
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
     "report": Sandbox("orq-report", 30480),
+    "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
 }
 """Every suite's own place; a unit test checks they differ from each other and from the demo's."""
 
@@ -75,10 +84,15 @@ def cluster_location() -> dict[str, str]:
 
 def sandbox_config(sandbox: Sandbox) -> dict[str, str]:
     """A stack config that deploys the demo into `sandbox` on the local cluster."""
+    ports = {
+        "nodePort": sandbox.node_port,
+        "previewNodePort": sandbox.preview_node_port,
+        "canaryNodePort": sandbox.canary_node_port,
+    }
     return {
         **cluster_location(),
         f"{facts.PROJECT}:namespace": sandbox.namespace,
-        f"{facts.PROJECT}:nodePort": str(sandbox.node_port),
+        **{f"{facts.PROJECT}:{key}": str(port) for key, port in ports.items() if port is not None},
     }
 
 

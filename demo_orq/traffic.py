@@ -109,9 +109,12 @@ class SteadyLoad:
         max_seconds: float = 900,
         timeout: float = 2.0,
         retry_refused: bool = False,
+        only_loopback: bool = True,
     ) -> None:
         parts = urlsplit(url)
-        if parts.hostname is None or not parts.hostname.startswith(LOCAL_HOSTS):
+        if parts.hostname is None:
+            raise ValueError(f"no host in {url}")
+        if only_loopback and not parts.hostname.startswith(LOCAL_HOSTS):
             raise ValueError(f"load is only ever sent to loopback addresses, not to {url}")
         self.host, self.port = parts.hostname, parts.port or 80
         self.path = parts.path or "/"

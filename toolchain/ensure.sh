@@ -51,6 +51,9 @@ install_language_host() {
   local sdk; sdk="$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")"
   # Pulumi's own runner of Python programs (module-cache files lose their exec bit: copy, not link).
   install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
+  # The provider of Python dynamic resources (the program's analysis gate), bundled next to the
+  # CLI as Pulumi's own releases do; it runs `python -m pulumi.dynamic` in the project's venv.
+  install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$bin/pulumi-resource-pulumi-python"
   install -m 0644 "$toolchain_root/pulumi_language_python.py" "$bin/pulumi_language_python.py"
   cat > "$bin/pulumi-language-python" <<'SH'
 #!/bin/sh

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from components import HelloAppArgs
+from components.args import BlueGreenArgs, CanaryArgs, GateArgs
 from demo_orq.config import KEYS, ConfigError, DemoConfig, Slo, load
 
 CONTEXT = {"context": "kind-demo-orq"}
@@ -84,7 +85,23 @@ BAD_VALUES = [
     ("replicas", "-1"),
     ("replicas", "51"),
     ("replicas", ""),
-    ("strategy", "BlueGreen"),
+    ("strategy", "Blue/Green"),
+    ("strategy", "canary"),
+    ("liveColor", "red"),
+    ("liveColor", ""),
+    ("previewNodePort", "80"),
+    ("blueMessage", "   "),
+    ("greenImage", "Bad Image"),
+    ("idleReplicas", "-1"),
+    ("canaryWeight", "101"),
+    ("canaryWeight", "-5"),
+    ("canaryWeight", "half"),
+    ("canaryNodePort", "40000"),
+    ("canaryImage", "UPPER/case"),
+    ("gateSeconds", "601"),
+    ("gateMinSuccessPercent", "120"),
+    ("gateMinSuccessPercent", "most"),
+    ("gateMaxP99Ms", "0"),
     ("strategy", "rollingupdate"),
     ("maxSurge", "-1"),
     ("maxSurge", "1.5"),
@@ -201,3 +218,56 @@ def test_the_service_level_objectives_are_read_and_checked():
     for key, value in (("sloAvailabilityPercent", "101"), ("sloP99Ms", "0"), ("sloP99Ms", "x")):
         with pytest.raises(ConfigError, match=key):
             load({**CONTEXT, key: value})
+
+
+def test_the_strategies_settings_are_read_into_their_groups():
+    config = load(
+        {
+            **CONTEXT,
+            "strategy": "BlueGreen",
+            "liveColor": "green",
+            "previewNodePort": "30091",
+            "blueMessage": "",
+            "greenMessage": "v2",
+            "greenImage": "hashicorp/http-echo:1.0.0",
+            "idleReplicas": "0",
+            "canaryMessage": "c",
+            "canaryWeight": "25",
+            "canaryNodePort": "30092",
+            "gateSeconds": "5",
+            "gateMinSuccessPercent": "99.5",
+            "gateMaxP99Ms": "250",
+        }
+    )
+
+    assert config.app.strategy == "BlueGreen"
+    assert config.app.blue_green == BlueGreenArgs(
+        live_color="green",
+        preview_node_port=30091,
+        blue_message=None,
+        green_message="v2",
+        green_image="hashicorp/http-echo:1.0.0",
+        idle_replicas=0,
+    )
+    assert config.app.canary == CanaryArgs(message="c", weight=25, node_port=30092)
+    assert config.app.gate == GateArgs(seconds=5, min_success_percent=99.5, max_p99_ms=250)
+
+
+def test_two_services_of_one_strategy_cannot_share_a_node_port():
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "strategy": "Canary", "canaryNodePort": "30080"})
+
+    assert (raised.value.key, raised.value.value) == ("canaryNodePort", "30080")
+    assert "node_port" in raised.value.accepted
+
+
+def test_a_node_port_of_another_strategy_may_repeat_the_apps():
+    assert load({**CONTEXT, "canaryNodePort": "30080"}).app.canary.node_port == 30080
+
+
+def test_the_idle_color_cannot_have_more_pods_than_the_live_one():
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, "replicas": "3", "idleReplicas": "4"})
+
+    assert (raised.value.key, raised.value.value) == ("idleReplicas", "4")
+    assert raised.value.accepted == "an integer from 0 to replicas (3)"

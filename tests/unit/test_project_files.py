@@ -27,7 +27,8 @@ def project_file(project_root: Path) -> dict[str, Any]:
 def readme_config_keys(project_root: Path) -> list[str]:
     readme = (project_root / "README.md").read_text(encoding="utf-8")
     table = readme.split("| Key (`demo-orq:`)", 1)[1].split("\n\n", 1)[0]
-    return re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+    first_cells = re.findall(r"^\| (`.+?) \|", table, flags=re.MULTILINE)
+    return [key for cell in first_cells for key in re.findall(r"`(\w+)`", cell)]
 
 
 def test_the_project_is_demo_orq_in_python_with_the_venv(project_root):
@@ -118,9 +119,12 @@ def test_the_demo_manifest_is_the_projects_own_file():
 
 def test_every_sandbox_has_its_own_namespace_and_node_port_apart_from_the_demos():
     namespaces = [sandbox.namespace for sandbox in SANDBOXES.values()]
-    node_ports = [sandbox.node_port for sandbox in SANDBOXES.values()]
+    node_ports = [port for sandbox in SANDBOXES.values() for port in sandbox.node_ports()]
+    defaults = HelloAppArgs()
+    users_ports = {*defaults.node_ports().values(), defaults.blue_green.preview_node_port,
+                   defaults.canary.node_port}  # fmt: skip
 
     assert len(set(namespaces)) == len(namespaces)
     assert len(set(node_ports)) == len(node_ports)
     assert facts.NAMESPACE not in namespaces
-    assert facts.NODE_PORT not in node_ports
+    assert users_ports.isdisjoint(node_ports)

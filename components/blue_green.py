@@ -1,0 +1,91 @@
+"""BlueGreen: two fixed slots, `<deployment_name>-blue` and `-green`, each running its own
+version; the app's Service selects the live color, `<service_name>-preview` the idle one.
+
+Order, kept by the resource graph so that no request fails: both colors' pods are Ready (the
+Deployments' awaits), then the analysis gate passes the candidate, then the Services switch
+their selectors; old objects (of another strategy) are deleted last, by the engine. Switching
+back changes the selectors only: no pod restarts while the idle color is warm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .args import COLORS, Color, HelloAppArgs
+from .deployments import app_deployment, app_labels
+from .gate import AnalysisGate, idle_color, thresholds
+from .service import app_service, node_port_url, service_url
+from .workload import Workload
+
+
+def deploy_blue_green(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> Workload:
+    live: Color = args.blue_green.live_color
+    idle = idle_color(live)
+    deployments = [color_deployment(parent, name, namespace, args, color) for color in COLORS]
+    serve_after: list[pulumi.Resource] = list(deployments)
+    outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
+    if args.gate.seconds > 0:
+        analysis = gate(parent, name, args, deployments)
+        serve_after.append(analysis)
+        outputs["gate_result"] = analysis.result
+    preview = app_service(
+        parent,
+        f"{name}-preview",
+        f"{args.service_name}-preview",
+        namespace,
+        color_selector(args, idle),
+        args.blue_green.preview_node_port,
+        depends_on=serve_after,
+    )
+    outputs["preview_url"] = service_url(preview, args.url_host)
+    return Workload(color_selector(args, live), serve_after, outputs)
+
+
+def color_selector(args: HelloAppArgs, color: str) -> dict[str, str]:
+    return {**app_labels(args), "color": color}
+
+
+def color_deployment(
+    parent: pulumi.Resource,
+    name: str,
+    namespace: pulumi.Input[str],
+    args: HelloAppArgs,
+    color: Color,
+) -> k8s.apps.v1.Deployment:
+    live = color == args.blue_green.live_color
+    return app_deployment(
+        parent,
+        name,
+        namespace,
+        args,
+        suffix=f"-{color}",
+        labels=color_selector(args, color),
+        replicas=args.replicas if live else args.idle_replicas(),
+        version=args.color_version(color),
+    )
+
+
+def gate(
+    parent: pulumi.Resource,
+    name: str,
+    args: HelloAppArgs,
+    deployments: list[k8s.apps.v1.Deployment],
+) -> AnalysisGate:
+    versions = {color: " ".join(args.color_version(color)) for color in COLORS}
+    return AnalysisGate(
+        f"{name}-gate",
+        {
+            "kind": "blue-green",
+            "url": node_port_url(args.url_host, args.blue_green.preview_node_port),
+            "live_color": args.blue_green.live_color,
+            "versions": versions,
+            "idle_replicas": args.idle_replicas(),
+            **thresholds(args.gate),
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(deployments)),
+    )

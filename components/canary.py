@@ -1,0 +1,72 @@
+"""Canary: the stable Deployment keeps the name `<deployment_name>` of RollingUpdate (so switching
+between the two needs no migration) and runs the app's message and image; `<deployment_name>-
+canary` runs the canary's version on ceil(replicas x weight / 100) of the pods. The app's Service
+selects both, so traffic splits by pod count, per connection; `<service_name>-canary` selects the
+canary pods alone, and the analysis gate probes it once they are Ready."""
+
+from __future__ import annotations
+
+import pulumi
+
+from .args import HelloAppArgs
+from .deployments import app_deployment, app_labels
+from .gate import AnalysisGate, thresholds
+from .service import app_service, node_port_url, service_url
+from .workload import Workload
+
+
+def deploy_canary(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> Workload:
+    canary_pods = args.canary_replicas()
+    stable = app_deployment(
+        parent,
+        name,
+        namespace,
+        args,
+        labels=app_labels(args),
+        replicas=args.replicas - canary_pods,
+        version=(args.message, args.image),
+    )
+    canary_labels = {**app_labels(args), "track": "canary"}
+    canary = app_deployment(
+        parent,
+        name,
+        namespace,
+        args,
+        suffix="-canary",
+        labels=canary_labels,
+        replicas=canary_pods,
+        version=args.canary_version(),
+    )
+    canary_service = app_service(
+        parent,
+        f"{name}-canary",
+        f"{args.service_name}-canary",
+        namespace,
+        canary_labels,
+        args.canary.node_port,
+    )
+    outputs = {
+        "canary_url": service_url(canary_service, args.url_host),
+        "canary_effective_weight": pulumi.Output.from_input(effective_weight(args)),
+    }
+    if args.gate.seconds > 0:
+        gate = AnalysisGate(
+            f"{name}-gate",
+            {
+                "kind": "canary",
+                "url": node_port_url(args.url_host, args.canary.node_port),
+                "weight": args.canary.weight,
+                "candidate": " ".join(args.canary_version()),
+                **thresholds(args.gate),
+            },
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[stable, canary, canary_service]),
+        )
+        outputs["gate_result"] = gate.result
+    return Workload(selector=app_labels(args), outputs=outputs)
+
+
+def effective_weight(args: HelloAppArgs) -> float:
+    """The share of the pods, in percent, that really run the canary (pods are whole)."""
+    return round(100 * args.canary_replicas() / args.replicas, 1) if args.replicas else 0.0

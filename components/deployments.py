@@ -1,0 +1,64 @@
+"""The Deployments of the app: every strategy makes them the same way, with its own name suffix,
+labels, replica count and version (message and image)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .args import HelloAppArgs
+from .pod import pod_template
+
+
+def app_labels(args: HelloAppArgs) -> dict[str, str]:
+    """The label every pod of the app carries: the stable app name (selectors cannot change
+    without replacing a Deployment, so versions never go into selectors)."""
+    return {"app": args.deployment_name}
+
+
+def app_deployment(
+    parent: pulumi.Resource,
+    name: str,
+    namespace: pulumi.Input[str],
+    args: HelloAppArgs,
+    *,
+    suffix: str = "",
+    labels: dict[str, str],
+    replicas: int,
+    version: tuple[str, str],
+) -> k8s.apps.v1.Deployment:
+    """The Deployment `<deployment_name><suffix>` of `replicas` pods labelled `labels` that run
+    `version` (message, image); `pulumi up` waits until its pods are ready."""
+    message, image = version
+    return k8s.apps.v1.Deployment(
+        name + suffix,
+        metadata={"name": args.deployment_name + suffix, "namespace": namespace},
+        spec={
+            "replicas": replicas,
+            "min_ready_seconds": args.min_ready_seconds,
+            "selector": {"match_labels": labels},
+            "strategy": deployment_strategy(args),
+            "template": pod_template(labels, message, image, args.pre_stop_sleep_seconds),
+        },
+        opts=pulumi.ResourceOptions(
+            parent=parent, custom_timeouts=rollout_timeouts(args.rollout_timeout_seconds)
+        ),
+    )
+
+
+def rollout_timeouts(seconds: int) -> pulumi.CustomTimeouts:
+    """How long the provider waits for a created or updated Deployment to become ready."""
+    return pulumi.CustomTimeouts(create=f"{seconds}s", update=f"{seconds}s")
+
+
+def deployment_strategy(args: HelloAppArgs) -> k8s.apps.v1.DeploymentStrategyArgsDict:
+    if args.strategy == "Recreate":
+        # Kubernetes rejects rollingUpdate parameters on a Recreate strategy.
+        return {"type": "Recreate"}
+    return {
+        "type": "RollingUpdate",
+        "rolling_update": {
+            "max_surge": args.max_surge,
+            "max_unavailable": args.max_unavailable,
+        },
+    }

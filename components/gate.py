@@ -1,0 +1,160 @@
+"""The analysis gate: a Pulumi dynamic resource that, during `pulumi up` (never in a preview),
+sends requests to a candidate version and fails the update with its figures when the success
+rate or the p99 latency misses its threshold. It is part of the resource graph: what depends on
+it (BlueGreen's Services) changes only after it has passed. The controller-free counterpart of
+Argo Rollouts' analysis and Flagger's canary analysis.
+
+BlueGreen: before the live Service switches color, the candidate (the color about to go live)
+is probed through the preview Service, which still selects it; a switch back to a version that
+was live before (a rollback) is not probed again, so rollback stays instant. A new version in
+the idle color is probed too. Canary: the canary Service is probed after the canary pods are
+Ready at a new weight or version.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+from .args import GateArgs
+
+# What, among the inputs, makes the gate run again when it changes (the figures it outputs and
+# the versions it has seen live do not).
+WATCHED = ("kind", "url", "live_color", "versions", "idle_replicas", "weight", "candidate",
+           "seconds", "min_success_percent", "max_p99_ms", "requests_per_second")  # fmt: skip
+
+
+def thresholds(gate: GateArgs) -> dict[str, int | float]:
+    """The gate's settings, as inputs of the dynamic resource."""
+    return {
+        "seconds": gate.seconds,
+        "min_success_percent": gate.min_success_percent,
+        "max_p99_ms": gate.max_p99_ms,
+        "requests_per_second": gate.requests_per_second,
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one run of the gate found."""
+
+    result: str
+    """`passed`, `failed` or `skipped: <why>`."""
+    requests: int = 0
+    success_percent: float = 100.0
+    p99_ms: float = 0.0
+    seconds: float = 0.0
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "requests": self.requests,
+            "success_percent": round(self.success_percent, 2),
+            "p99_ms": round(self.p99_ms, 1),
+            "probe_seconds": round(self.seconds, 1),
+        }
+
+
+def probe(props: dict[str, Any], what: str) -> Verdict:
+    """Sends the gate's requests to `props["url"]` and judges them; raises when they fail."""
+    from demo_orq.traffic import SteadyLoad  # the provider process imports it on demand
+
+    started = time.monotonic()
+    rate = int(props["requests_per_second"])
+    with SteadyLoad(props["url"], rate=rate, workers=min(8, rate), only_loopback=False) as load:
+        time.sleep(float(props["seconds"]))
+    report = load.report
+    requests = len(report.answers)
+    succeeded = requests - len(report.failures)
+    success = 100.0 * succeeded / requests if requests else 0.0
+    p99 = report.latency_percentiles_ms()["p99"]
+    verdict = Verdict("passed", requests, success, p99 if p99 == p99 else 0.0,
+                      time.monotonic() - started)  # fmt: skip
+    misses = []
+    if success < float(props["min_success_percent"]):
+        misses.append(f"{success:.1f}% succeeded (min {props['min_success_percent']}%)")
+    if p99 != p99 or p99 > float(props["max_p99_ms"]):
+        misses.append(f"p99 {p99:.0f} ms (max {props['max_p99_ms']} ms)")
+    if misses:
+        errors = sorted({answer.error or "" for answer in report.failures})[:3]
+        raise GateFailedError(
+            f"analysis gate failed for {what}: {', '.join(misses)}; {requests} requests to "
+            f"{props['url']} in {verdict.seconds:.1f} s"
+            + (f"; errors: {'; '.join(errors)}" if errors else "")
+        )
+    return verdict
+
+
+class GateFailedError(Exception):
+    """The candidate missed a threshold; the message has the figures."""
+
+
+def decide(olds: dict[str, Any] | None, news: dict[str, Any]) -> tuple[str | None, str]:
+    """(None, why) when this change needs no probe, else (what is probed, "")."""
+    if int(news["seconds"]) == 0:
+        return None, "the gate is off (gateSeconds 0)"
+    if news["kind"] == "canary":
+        if int(news["weight"]) == 0:
+            return None, "no canary pods (weight 0)"
+        return f"the canary {news['candidate']}", ""
+    # BlueGreen: the preview Service still selects the color that was idle before this update.
+    if olds is None:
+        return None, "first deploy: nothing is live yet"
+    old_idle = idle_color(olds["live_color"])
+    version = news["versions"][old_idle]
+    if news["live_color"] == olds["live_color"]:
+        if int(news["idle_replicas"]) == 0:
+            return None, "no idle pods (idleReplicas 0)"
+        if version == olds["versions"][old_idle]:
+            return None, "the idle color's version did not change"
+        return f"the idle color {old_idle} ({version})", ""
+    if version in olds.get("known_good", []):
+        return None, f"{old_idle} ({version}) was live before: switching back needs no analysis"
+    return f"the candidate {old_idle} ({version})", ""
+
+
+def idle_color(live: str) -> str:
+    return "green" if live == "blue" else "blue"
+
+
+def run(olds: dict[str, Any] | None, news: dict[str, Any]) -> dict[str, Any]:
+    what, why = decide(olds, news)
+    verdict = Verdict(f"skipped: {why}") if what is None else probe(news, what)
+    known_good = list((olds or {}).get("known_good", []))
+    if news["kind"] == "blue-green":
+        live_version = news["versions"][news["live_color"]]
+        known_good = [v for v in known_good if v != live_version] + [live_version]
+    return {**news, **verdict.outputs(), "known_good": known_good[-10:]}
+
+
+class GateProvider(ResourceProvider):
+    serialize_as_secret_always = False  # it captures nothing secret
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_="gate", outs=run(None, props))
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in WATCHED if _olds.get(key) != _news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=run(_olds, _news))
+
+
+class AnalysisGate(pulumi.dynamic.Resource, module="demo-orq", name="AnalysisGate"):
+    """The gate, shown by `pulumi up` as `pulumi-python:dynamic/demo-orq:AnalysisGate`."""
+
+    result: pulumi.Output[str]
+    requests: pulumi.Output[int]
+    success_percent: pulumi.Output[float]
+    p99_ms: pulumi.Output[float]
+
+    def __init__(
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        outputs = {"result": None, "requests": None, "success_percent": None, "p99_ms": None}
+        super().__init__(GateProvider(), name, {**props, **outputs}, opts)

@@ -1,0 +1,25 @@
+"""RollingUpdate and Recreate: one Deployment, which Kubernetes rolls a few pods at a time, or
+replaces all at once (a brief downtime)."""
+
+from __future__ import annotations
+
+import pulumi
+
+from .args import HelloAppArgs
+from .deployments import app_deployment, app_labels
+from .workload import Workload
+
+
+def deploy_rolling(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> Workload:
+    app_deployment(
+        parent,
+        name,
+        namespace,
+        args,
+        labels=app_labels(args),
+        replicas=args.replicas,
+        version=(args.message, args.image),
+    )
+    return Workload(selector=app_labels(args))

@@ -1,0 +1,20 @@
+"""What a strategy deployed, as HelloApp needs it to put the app's Service in front."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class Workload:
+    selector: dict[str, str]
+    """The pods that the app's Service selects."""
+
+    serve_after: list[pulumi.Resource] = field(default_factory=list)
+    """What must be done before the app's Service may change (pods Ready, a gate passed)."""
+
+    outputs: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
+    """The strategy's own outputs, by their Python name (e.g. `preview_url`)."""
