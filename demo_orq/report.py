@@ -372,9 +372,10 @@ def history_rows(history: HistoryFigures) -> list[tuple[str, str, str]]:
 
 def mttr_row(mttr: MttrFigures) -> tuple[str, str, str]:
     if mttr.mttr_seconds is None:
-        return ("MTTR", f"not measured (no events in {mttr.events_file})", "")
+        return ("MTTR", "not measured (no recovery event recorded)", "")
     kinds = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in mttr.by_kind_seconds.items())
-    return ("MTTR", f"{mttr.mttr_seconds:.1f} s over {mttr.events} events ({kinds})", "")
+    events_word = "event" if mttr.events == 1 else "events"
+    return ("MTTR", f"{mttr.mttr_seconds:.1f} s over {mttr.events} {events_word} ({kinds})", "")
 
 
 def table(report: Report) -> str:
@@ -478,7 +479,9 @@ def probe(
     with recorder:
         if command:
             time.sleep(SECONDS_BEFORE_COMMAND)
+            recorder.mark(f"{command[0]} started")
             exit_code = run_command(command)
+            recorder.mark(f"{command[0]} ended ({exit_code})")
             time.sleep(SECONDS_AFTER_COMMAND)
         else:
             time.sleep(seconds)
@@ -501,7 +504,9 @@ def measure_pods(target: Target) -> tuple[list[PodFigures], str]:
     )
     metrics = pod_metrics(target)
     usage = None if metrics is None else pod_usage(metrics)
-    pods = [pod_figures(pod, usage) for pod in listing["items"]]
+    # Pods on their way out (an old version after a rollout) are no longer the stack's.
+    current = [pod for pod in listing["items"] if not pod["metadata"].get("deletionTimestamp")]
+    pods = [pod_figures(pod, usage) for pod in current]
     return sorted(pods, key=lambda p: p.name), "ok" if metrics is not None else METRICS_UNAVAILABLE
 
 
@@ -624,6 +629,7 @@ def main(argv: Sequence[str]) -> int:
         return 1
     json_path, picture = write(report, timeline, options.out)
     print(table(report))
+    print(f"events: {report.mttr.events_file}")
     print(f"figures: {json_path}")
     print(f"picture: {picture}")
     return report.command_exit_code or 0

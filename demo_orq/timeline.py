@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import facts
 from .kube import KubectlError, Object, is_ready, kubectl_json
@@ -129,6 +130,15 @@ class Second:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """Something that happened during the timeline, drawn as a vertical line."""
+
+    t: float
+    """Seconds since the timeline started."""
+    label: str
+
+
+@dataclass(frozen=True)
 class Timeline:
     title: str
     started_at: float
@@ -136,6 +146,7 @@ class Timeline:
     seconds: list[Second]
     versions: list[str] = field(default_factory=list)
     """Every version seen, in the order they first appeared."""
+    marks: list[Mark] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,8 +162,9 @@ def versions_in_order(seconds: Sequence[Second]) -> list[str]:
 def bucket(
     answers: Sequence[Answer], samples: Sequence[PodSample], start: float, end: float
 ) -> list[Second]:
-    """The answers and pod listings between the monotonic times `start` and `end`, per second."""
-    count = max(1, math.ceil(end - start))
+    """The answers and pod listings between the monotonic times `start` and `end`, per whole
+    second (a last, partial second is left out: its rate would look like a drop)."""
+    count = max(1, int(end - start))
     in_second: list[list[Answer]] = [[] for _ in range(count)]
     for answer in answers:
         index = int(answer.started - start)
@@ -194,6 +206,7 @@ class Recorder:
         self.sampler = PodSampler(pod_lister(namespace, selector, kubectl_args))
         self.start = self.end = 0.0
         self.started_at = 0.0
+        self.marks: list[Mark] = []
 
     def __enter__(self) -> Recorder:
         self.start, self.started_at = time.monotonic(), time.time()
@@ -206,13 +219,19 @@ class Recorder:
         self.sampler.__exit__(*exc)
         self.end = time.monotonic()
 
+    def mark(self, label: str) -> None:
+        """Marks this moment on the timeline, e.g. "pulumi up started"."""
+        self.marks.append(Mark(round(time.monotonic() - self.start, 2), label))
+
     @property
     def report(self) -> TrafficReport:
         return self.load.report
 
     def timeline(self, title: str) -> Timeline:
         seconds = bucket(self.report.answers, self.sampler.samples, self.start, self.end)
-        return Timeline(title, round(self.started_at, 3), seconds, versions_in_order(seconds))
+        return Timeline(
+            title, round(self.started_at, 3), seconds, versions_in_order(seconds), self.marks
+        )
 
 
 def printable(text: str) -> str:
@@ -229,7 +248,8 @@ def draw(timeline: Timeline, path: Path, slo_p99_ms: float | None = None) -> Pat
     traffic.plot(t, [s.requests for s in timeline.seconds], color="tab:blue", label="requests/s")
     traffic.bar(t, [s.errors for s in timeline.seconds], color="tab:red", label="errors/s")
     traffic.set_ylabel("per second")
-    traffic.set_ylim(bottom=0)
+    # Headroom above the rate for the labels of the marks.
+    traffic.set_ylim(0, 1.3 * max([1, *(s.requests for s in timeline.seconds)]))
     traffic.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
 
     p99 = [math.nan if s.p99_ms is None else s.p99_ms for s in timeline.seconds]
@@ -248,6 +268,21 @@ def draw(timeline: Timeline, path: Path, slo_p99_ms: float | None = None) -> Pat
     pods.set_ylabel("ready pods")
     pods.set_xlabel("seconds since start")
     pods.set_ylim(bottom=0)
+    pods.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+    for mark in timeline.marks:
+        for axes in (traffic, latency, pods):
+            axes.axvline(mark.t, color="gray", linestyle=":")
+        traffic.annotate(
+            printable(mark.label),
+            (mark.t, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            va="top",
+            fontsize="small",
+            color="gray",
+        )
 
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timeline.started_at))
     figure.suptitle(f"{printable(timeline.title)} (from {started})")

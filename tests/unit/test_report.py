@@ -29,6 +29,7 @@ from demo_orq.report import (
     write,
 )
 from demo_orq.timeline import (
+    Mark,
     PodSample,
     Second,
     Timeline,
@@ -280,7 +281,7 @@ def test_the_table_has_every_figure_and_marks_the_slo(tmp_path: Path):
     assert "within SLO (<= 100 ms)" in printed
     assert "1.0m (request 50m, limit 200m, 0% of limit)" in printed
     assert "5.0Mi (request 64Mi, limit 128Mi, 4% of limit)" in printed
-    assert "MTTR" in printed and "not measured" in printed
+    assert "not measured (no recovery event recorded)" in printed
 
 
 def test_the_table_shows_the_mttr_when_events_were_recorded(tmp_path: Path):
@@ -301,13 +302,16 @@ def synthetic_timeline() -> Timeline:
                 ready={"v1 👋": v1, "v2 🚀": 5 - v1} if t > 10 else {"v1 👋": 5},
             )
         )
-    return Timeline("synthetic rollout", 1_800_000_000.0, seconds, versions_in_order(seconds))
+    marks = [Mark(10.5, "pulumi started"), Mark(21.0, "pulumi ended (0)")]
+    return Timeline(
+        "synthetic rollout", 1_800_000_000.0, seconds, versions_in_order(seconds), marks
+    )
 
 
 def test_the_timeline_buckets_answers_and_pod_listings_per_second():
     load = [Answer(0.1, 0.010, "a"), Answer(0.5, 0.020, None, "refused"), Answer(1.2, 0.005, "a")]
     samples = [PodSample(0.4, {"v1": 3}), PodSample(1.6, {"v1": 2, "v2": 1})]
-    seconds = bucket(load, samples, start=0.0, end=2.5)
+    seconds = bucket(load, samples, start=0.0, end=3.5)  # the last half second is left out
     assert [(s.t, s.requests, s.errors) for s in seconds] == [(0, 2, 1), (1, 1, 0), (2, 0, 0)]
     assert seconds[0].p99_ms == pytest.approx(10.0)
     assert seconds[2].p99_ms is None
@@ -329,6 +333,7 @@ def test_the_report_writes_its_figures_and_picture(tmp_path: Path):
     assert document["probe"]["availability_within_slo"] is True
     assert document["pods"][0]["cpu_millicores"] == 1.0
     assert len(document["timeline"]["seconds"]) == 30
+    assert document["timeline"]["marks"][0] == {"t": 10.5, "label": "pulumi started"}
     assert document["picture"] == str(picture)
     assert matplotlib.image.imread(picture).size > 0
 
