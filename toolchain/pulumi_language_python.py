@@ -185,8 +185,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def __init__(self, engine_address: str) -> None:
         self.engine_address = engine_address
-        self.plugins: set[subprocess.Popen[bytes]] = set()
-        """Running plugins, ended with the host if the engine has not ended them before."""
+        self.children: set[subprocess.Popen[bytes]] = set()
+        """Running programs and plugins. The host ends them when the engine ends it: a worker
+        thread waiting for one would otherwise keep the host alive until the engine kills it
+        (5 s later, after a preview that a policy violation stopped)."""
 
     def Handshake(
         self, request: language_pb2.LanguageHandshakeRequest, context: grpc.ServicerContext
@@ -236,8 +238,12 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     ) -> language_pb2.RunResponse:
         command = [program_interpreter(request.info), str(EXEC_SCRIPT)]
         command += exec_arguments(request, self.engine_address)
-        completed = subprocess.run(command, env=exec_environment(request), cwd=request.pwd or None)
-        return run_response(completed.returncode)
+        process = subprocess.Popen(command, env=exec_environment(request), cwd=request.pwd or None)
+        self.children.add(process)
+        try:
+            return run_response(process.wait())
+        finally:
+            self.children.discard(process)
 
     def RunPlugin(
         self, request: language_pb2.RunPluginRequest, context: grpc.ServicerContext
@@ -254,21 +260,17 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        self.plugins.add(process)
+        self.children.add(process)
         # The engine ends a plugin by cancelling this call, once it is done with it.
-        context.add_callback(lambda: self.stop_plugin(process))
+        context.add_callback(lambda: stop(process))
         try:
             yield from plugin_output(process)
         finally:
-            self.plugins.discard(process)
+            self.children.discard(process)
 
-    def stop_plugin(self, process: subprocess.Popen[bytes]) -> None:
-        stop(process)
-        self.plugins.discard(process)
-
-    def stop_plugins(self) -> None:
-        for process in list(self.plugins):
-            self.stop_plugin(process)
+    def stop_children(self) -> None:
+        for process in list(self.children):
+            stop(process)
 
     def GetProgramDependencies(
         self, request: language_pb2.GetProgramDependenciesRequest, context: grpc.ServicerContext
@@ -292,9 +294,9 @@ def serve(engine_address: str) -> None:
 
     def shut_down(signal_number: int, frame: object) -> None:
         # The engine interrupts its plugins when it is done with them: stop quietly, and take
-        # along any plugin (policy pack) still running.
+        # along the program or plugin (policy pack) still running.
         server.stop(grace=0)
-        host.stop_plugins()
+        host.stop_children()
 
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, shut_down)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent import futures
@@ -16,6 +17,7 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
+from toolchain import pulumi_language_python as language_host_module
 from toolchain.pulumi_language_python import (
     EXIT_CODE_MESSAGE_SHOWN,
     LanguageHost,
@@ -253,3 +255,25 @@ def process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(tmp_path, monkeypatch):
+    """After a preview that a policy violation stopped, the program may still be running when
+    the engine interrupts the host; the host must not wait for it (the engine would wait 5 s,
+    then kill both)."""
+    program = tmp_path / "pulumi-language-python-exec"
+    program.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(language_host_module, "EXEC_SCRIPT", program)
+    host = LanguageHost("127.0.0.1:4242")
+    responses: list[language_pb2.RunResponse] = []
+    run = threading.Thread(
+        target=lambda: responses.append(host.Run(run_request(pwd=str(tmp_path)), None))
+    )
+    run.start()
+    deadline = time.monotonic() + 10
+    while not host.children and time.monotonic() < deadline:
+        time.sleep(0.05)
+    host.stop_children()
+    run.join(timeout=10)
+    assert not run.is_alive()
+    assert responses[0].error == "Program exited with non-zero exit code: -15"
