@@ -38,6 +38,9 @@ def deploy_canary(
         labels=canary_labels,
         replicas=canary_pods,
         version=args.canary_version(),
+        # The stable pods are Ready before the canary shrinks (an abort, a promotion): the
+        # app never runs out of serving pods.
+        depends_on=[stable],
     )
     canary_service = app_service(
         parent,

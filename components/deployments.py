@@ -3,6 +3,8 @@ labels, replica count and version (message and image)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -26,9 +28,11 @@ def app_deployment(
     labels: dict[str, str],
     replicas: int,
     version: tuple[str, str],
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.apps.v1.Deployment:
     """The Deployment `<deployment_name><suffix>` of `replicas` pods labelled `labels` that run
-    `version` (message, image); `pulumi up` waits until its pods are ready."""
+    `version` (message, image); `pulumi up` waits until its pods are ready, and changes it only
+    after `depends_on` is done."""
     message, image = version
     return k8s.apps.v1.Deployment(
         name + suffix,
@@ -41,7 +45,9 @@ def app_deployment(
             "template": pod_template(labels, message, image, args.pre_stop_sleep_seconds),
         },
         opts=pulumi.ResourceOptions(
-            parent=parent, custom_timeouts=rollout_timeouts(args.rollout_timeout_seconds)
+            parent=parent,
+            custom_timeouts=rollout_timeouts(args.rollout_timeout_seconds),
+            depends_on=list(depends_on),
         ),
     )
 

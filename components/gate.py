@@ -50,8 +50,12 @@ class Verdict:
     seconds: float = 0.0
 
     def outputs(self) -> dict[str, Any]:
+        result = self.result
+        if self.requests:
+            result += (f": {self.requests} requests, {self.success_percent:.1f}% succeeded, "
+                       f"p99 {self.p99_ms:.0f} ms, {self.seconds:.1f} s")  # fmt: skip
         return {
-            "result": self.result,
+            "result": result,
             "requests": self.requests,
             "success_percent": round(self.success_percent, 2),
             "p99_ms": round(self.p99_ms, 1),

@@ -1,6 +1,7 @@
 """The project's commands, run from the project folder:
 
     python -m demo_orq rollback [--stack S] [--list | --to N]
+    python -m demo_orq canary [--stack S] --to-message TEXT [--steps 25,50,100] [--pause SECONDS]
     python -m demo_orq report [--stack S] [--probe-seconds 30] [--rate 20] [--out DIR] [-- COMMAND]
 
 Each command's --help tells the rest.
@@ -12,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("rollback", "report")
+COMMANDS = ("rollback", "canary", "report")
 """Each is the module demo_orq.<command>, imported only when run, with `main(argv) -> int`."""
 
 

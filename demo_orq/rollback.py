@@ -22,7 +22,11 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from .facts import PROJECT, PROJECT_DIR
+from .stacks import StackError, select_stack
 
+VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMessage",
+                "greenMessage", "canaryMessage", "canaryWeight")  # fmt: skip
+"""The settings that tell versions apart in `--list`."""
 SECRET_PLACEHOLDER = "[secret]"
 
 
@@ -95,7 +99,7 @@ def describe(entry: NumberedUpdate) -> str:
     config = {
         key.removeprefix(prefix): value.value
         for key, value in entry.update.config.items()
-        if key.removeprefix(prefix) in ("message", "replicas", "image")
+        if key.removeprefix(prefix) in VERSION_KEYS and value.value
     }
     shown = ", ".join(f"{key}={value}" for key, value in sorted(config.items())) or "defaults"
     return (
@@ -179,12 +183,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     try:
-        stack = auto.select_stack(stack_name=arguments.stack, work_dir=str(arguments.work_dir))
+        stack = select_stack(arguments.stack, arguments.work_dir)
         if arguments.list:
             print("\n".join(describe(entry) for entry in numbered(read_history(stack))))
             return 0
         result = rollback(stack, arguments.number)
-    except RollbackError as error:
+    except (RollbackError, StackError) as error:
         print(f"rollback refused: {error}", file=sys.stderr)
         return 2
     except auto.CommandError as error:

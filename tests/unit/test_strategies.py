@@ -214,3 +214,10 @@ def test_the_gate_probes_only_what_is_about_to_serve(olds, news, probed):
 
     assert what == probed
     assert bool(why) == (probed is None)
+
+
+def test_the_canary_changes_only_after_the_stable_pods_are_ready(render_app, mocks):
+    render_app(canary(weight=25))
+
+    dependencies = mocks.requests[DEPLOYMENT_TYPE, "hello-canary"].dependencies
+    assert any(urn.endswith(f"{DEPLOYMENT_TYPE}::hello") for urn in dependencies)

@@ -1,0 +1,222 @@
+"""A stepped canary, the controller-free form of Argo Rollouts' steps:
+
+    python -m demo_orq canary --to-message "Hola desde K8s v2 🚀" --steps 25,50,100 --pause 30
+
+At each step it sets the canary's version and weight in the stack config and runs `pulumi up`
+(the analysis gate probes the canary pods once they are Ready), then shows how the answers
+split. A failed step aborts by itself: weight back to 0, `pulumi up`, and a non-zero exit with
+the figures. After the last step (100) it promotes: the stable pods take the new version and
+the canary goes back to 0. Every step is an update in the stack history, so
+`python -m demo_orq rollback` keeps working. The stack must use the Canary strategy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi import automation as auto
+
+from .facts import PROJECT, PROJECT_DIR
+from .stacks import StackError, select_stack
+from .traffic import SteadyLoad
+
+Say = Callable[[str], None]
+
+
+class CanaryRefusedError(Exception):
+    """The canary was refused before anything changed."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[int, ...]
+    message: str | None
+    image: str | None
+    pause_seconds: float
+    sample_seconds: float
+
+    @property
+    def target(self) -> str:
+        return " ".join(part for part in (self.message, self.image) if part)
+
+
+def key(name: str) -> str:
+    return f"{PROJECT}:{name}"
+
+
+def check_stack(stack: auto.Stack) -> None:
+    config = stack.get_all_config()
+    strategy = config.get(key("strategy"))
+    if strategy is None or strategy.value != "Canary":
+        shown = strategy.value if strategy else "RollingUpdate"
+        raise CanaryRefusedError(
+            f"stack '{stack.name}' uses the strategy {shown}: a stepped canary needs "
+            f"`pulumi config set {key('strategy')} Canary` (and a `pulumi up`) first"
+        )
+    weight = config.get(key("canaryWeight"))
+    if weight is not None and weight.value not in ("", "0"):
+        raise CanaryRefusedError(
+            f"stack '{stack.name}' already has a canary at weight {weight.value}%: finish or "
+            "abort it first (pulumi config set canaryWeight 0 and pulumi up)"
+        )
+
+
+def set_config(stack: auto.Stack, **values: str) -> None:
+    stack.set_all_config({key(name): auto.ConfigValue(value) for name, value in values.items()})
+
+
+def up(stack: auto.Stack, message: str, say: Say) -> auto.UpResult:
+    say(f"$ pulumi up --message {message!r}")
+    return stack.up(message=message, on_output=lambda line: None)
+
+
+def answers_split(url: str, seconds: float) -> Counter[str]:
+    """How the app's answers split between versions, over `seconds` of requests."""
+    with SteadyLoad(url, rate=50, workers=4, only_loopback=False) as load:
+        time.sleep(seconds)
+    return Counter(a.body.strip() if a.body else f"failed: {a.error}" for a in load.report.answers)
+
+
+def describe_split(split: Counter[str]) -> str:
+    total = sum(split.values()) or 1
+    return ", ".join(f"{count / total:.0%} {answer!r}" for answer, count in split.most_common())
+
+
+def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
+    version = {}
+    if plan.message:
+        version["canaryMessage"] = plan.message
+    if plan.image:
+        version["canaryImage"] = plan.image
+    for weight in plan.steps:
+        set_config(stack, **version, canaryWeight=str(weight))
+        result = up(stack, f"canary {weight}%: {plan.target}", say)
+        outputs = result.outputs
+        say(
+            f"weight {weight}% -> {outputs['canaryEffectiveWeight'].value}% of the pods; gate: "
+            f"{outputs['gateResult'].value if 'gateResult' in outputs else 'off'}"
+        )
+        say(f"answers: {describe_split(answers_split(outputs['url'].value, plan.sample_seconds))}")
+        if weight < 100:
+            time.sleep(plan.pause_seconds)
+
+
+def promote(stack: auto.Stack, plan: Plan, say: Say) -> None:
+    stable = {}
+    if plan.message:
+        stable["message"] = plan.message
+    if plan.image:
+        stable["image"] = plan.image
+    set_config(stack, **stable, canaryWeight="0")
+    result = up(stack, f"canary promoted: {plan.target}", say)
+    url = result.outputs["url"].value
+    say(f"promoted; answers: {describe_split(answers_split(url, plan.sample_seconds))}")
+
+
+def abort(stack: auto.Stack, plan: Plan, reason: str, say: Say) -> None:
+    say(f"canary failed: {reason}")
+    say("aborting: canary weight back to 0")
+    set_config(stack, canaryWeight="0")
+    result = up(stack, f"canary aborted: {plan.target}", say)
+    url = result.outputs["url"].value
+    say(f"aborted; answers: {describe_split(answers_split(url, plan.sample_seconds))}")
+
+
+def failure_reason(error: auto.CommandError) -> str:
+    """The lines of `pulumi up`'s error that say what failed (the gate's figures, or the pods')."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    wanted = [line for line in lines if "analysis gate failed" in line or "unready" in line]
+    return " | ".join(dict.fromkeys(wanted)) or (lines[-1] if lines else "pulumi up failed")
+
+
+def run(stack: auto.Stack, plan: Plan, say: Say = print) -> int:
+    check_stack(stack)
+    try:
+        run_steps(stack, plan, say)
+    except auto.CommandError as error:
+        abort(stack, plan, failure_reason(error), say)
+        return 1
+    promote(stack, plan, say)
+    return 0
+
+
+def steps(raw: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r}: a comma-separated list of integers") from None
+    if (
+        not values
+        or values != tuple(sorted(set(values)))
+        or not 1 <= values[0] <= values[-1] <= 100
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{raw!r}: increasing percentages from 1 to 100, e.g. 25,50,100"
+        )
+    return values
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_orq canary",
+        description="A stepped canary: weight by weight, with the analysis gate, then promote.",
+    )
+    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    parser.add_argument("--to-message", help="the new version's message")
+    parser.add_argument("--to-image", help="the new version's image")
+    parser.add_argument(
+        "--steps",
+        type=steps,
+        default=(25, 50, 100),
+        help="canary weights in percent, in order (default: 25,50,100)",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="pause between steps (default: 10)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=float,
+        default=4.0,
+        metavar="SECONDS",
+        help="seconds of requests that show the answers split (default: 4)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="the Pulumi project directory (default: this project)",
+    )
+    arguments = parser.parse_args(argv)
+    if not (arguments.to_message or arguments.to_image):
+        parser.error("give the new version: --to-message TEXT and/or --to-image IMAGE")
+    if arguments.to_message is not None and not arguments.to_message.strip():
+        parser.error("argument --to-message: an empty message is not a version")
+    if not 0 <= arguments.pause <= 3600:
+        parser.error(f"argument --pause: {arguments.pause} (accepted: 0 to 3600 seconds)")
+    if not 1 <= arguments.sample <= 60:
+        parser.error(f"argument --sample: {arguments.sample} (accepted: 1 to 60 seconds)")
+    return arguments
+
+
+def main(argv: Sequence[str]) -> int:
+    arguments = parse_arguments(argv)
+    plan = Plan(arguments.steps, arguments.to_message, arguments.to_image, arguments.pause,
+                arguments.sample)  # fmt: skip
+    try:
+        return run(select_stack(arguments.stack, arguments.work_dir), plan)
+    except (CanaryRefusedError, StackError) as error:
+        print(f"canary refused: {error}", file=sys.stderr)
+        return 2
+    except auto.CommandError as error:
+        print(f"canary failed: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,27 @@
+"""Selecting a stack of the project for the commands, with a clear error when it cannot be."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pulumi import automation as auto
+
+
+class StackError(Exception):
+    """The stack cannot be used (no Pulumi CLI, no such stack): nothing was changed."""
+
+
+def select_stack(name: str, work_dir: Path) -> auto.Stack:
+    if shutil.which("pulumi") is None:
+        raise StackError(
+            "pulumi is not on PATH: run toolchain/ensure.sh, then source toolchain/env.sh"
+        )
+    workspace = auto.LocalWorkspace(work_dir=str(work_dir))
+    known = sorted(summary.name for summary in workspace.list_stacks())
+    if name not in known:
+        raise StackError(
+            f"no stack '{name}' in {work_dir} (stacks: {', '.join(known) or 'none'}); "
+            f"create it with: pulumi stack init {name}"
+        )
+    return auto.select_stack(stack_name=name, work_dir=str(work_dir))
