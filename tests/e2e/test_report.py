@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,21 @@ def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
     finally:
         # Leave nothing behind, even when a test or the deployment failed half-way.
         if stack.export_stack().deployment.get("resources"):
-            stack.destroy(on_output=print)
+            destroy(stack)
         stack.workspace.remove_stack(stack.name)
         wait_until(lambda: not namespace_exists(NAMESPACE), 180, f"{NAMESPACE} to be gone")
+
+
+def destroy(stack: auto.Stack, attempts: int = 3) -> None:
+    """Destroys the stack, retrying while the cluster is briefly unreachable (a restart)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            stack.destroy(on_output=print)
+            return
+        except auto.CommandError:
+            if attempt == attempts:
+                raise
+            time.sleep(20)
 
 
 def report(project: ProjectCopy, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
