@@ -33,6 +33,10 @@ class Sandbox:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.node_port}/"
 
+    @property
+    def preview_url(self) -> str:
+        return f"http://127.0.0.1:{self.preview_node_port}/"
+
     def node_ports(self) -> list[int]:
         ports = (self.node_port, self.preview_node_port, self.canary_node_port)
         return [port for port in ports if port is not None]
@@ -64,7 +68,9 @@ class Sandbox:
 SANDBOXES: dict[str, Sandbox] = {
     "kubectl": Sandbox("orq-kubectl", 30280),
     "e2e": Sandbox("orq-e2e", 30180),
-    "demo-command": Sandbox("orq-demo-command", 30190),
+    "demo-command": Sandbox(
+        "orq-demo-command", 30190, preview_node_port=30191, canary_node_port=30192
+    ),
     "bench-pulumi": Sandbox("orq-bench-pulumi", 30380),
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
     "report": Sandbox("orq-report", 30480),

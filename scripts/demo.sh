@@ -1,29 +1,37 @@
 #!/usr/bin/env bash
 # The container-orchestration demo, done with Pulumi: sets up what is missing (toolchain, local
-# cluster), then deploys, reaches, scales, rolls out v2, rolls back and heals, printing the
-# evidence of each step. It ends with the stack as Pulumi.<stack>.yaml says (the file is put
-# back as it was found), so `git status` is clean and `pulumi preview` shows no change.
-#   usage: scripts/demo.sh [--stack dev|kind] [--forward-port PORT]
+# cluster), then deploys v1, reaches it, scales, rolls out v2, rolls back and heals, printing the
+# evidence of each step, the way of the chosen strategy (RollingUpdate by default). It ends with
+# the stack as Pulumi.<stack>.yaml says (the file is put back as it was found), so `git status`
+# is clean and `pulumi preview` shows no change.
+#   usage: scripts/demo.sh [--strategy RollingUpdate|Recreate|BlueGreen|Canary]
+#                          [--stack dev|kind] [--forward-port PORT]
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 fail_usage() { echo "demo: $1" >&2; usage >&2; exit 2; }
 
 stack=dev
+strategy=RollingUpdate
 forward_port=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --strategy) [[ $# -ge 2 ]] || fail_usage "--strategy needs a value"; strategy="$2"; shift 2 ;;
     --stack) [[ $# -ge 2 ]] || fail_usage "--stack needs a value (accepted: dev, kind)"; stack="$2"; shift 2 ;;
     --forward-port) [[ $# -ge 2 ]] || fail_usage "--forward-port needs a value"; forward_port="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) fail_usage "unknown argument '$1' (accepted: --stack dev|kind, --forward-port PORT)" ;;
+    *) fail_usage "unknown argument '$1' (accepted: --strategy NAME, --stack dev|kind, --forward-port PORT)" ;;
   esac
 done
 case "$stack" in
   dev|kind) ;;
   *) fail_usage "unknown stack '$stack' (accepted: dev, kind)" ;;
+esac
+case "$strategy" in
+  RollingUpdate|Recreate|BlueGreen|Canary) ;;
+  *) fail_usage "unknown strategy '$strategy' (accepted: RollingUpdate, Recreate, BlueGreen, Canary)" ;;
 esac
 if [[ -n "$forward_port" ]] && ! [[ "$forward_port" =~ ^[0-9]+$ && "$forward_port" -ge 1024 && "$forward_port" -le 65535 ]]; then
   fail_usage "bad --forward-port '$forward_port' (accepted: a port from 1024 to 65535)"
@@ -65,7 +73,16 @@ setup() {
   # Every run tells the same story from v1, whatever an earlier run left in the stack file.
   pulumi config set message "$DEMO_V1_MESSAGE"
   pulumi config set replicas "$DEMO_REPLICAS"
+  pulumi config set strategy "$strategy"
+  local key
+  for key in liveColor blueMessage greenMessage canaryMessage canaryWeight; do
+    pulumi config rm "$key" >/dev/null 2>&1 || true
+  done
 }
+
+# The stack's url while a command runs: what the users saw (answers, failures, timings).
+watched() { show python -m demo_orq.watch "$(output url)" -- "$@"; }
+newest_update() { python -m demo_orq rollback --stack "$stack" --list | awk 'NR == 1 { print $1 }'; }
 
 reach() {
   step "2) Reach it: NodePort and port-forward"
@@ -80,19 +97,69 @@ reach() {
 
 heal() {
   step "6) Self-healing: delete every pod at once"
-  local namespace deployment started
-  namespace="$(output namespace)" deployment="$(output deploymentName)"
-  show kubectl -n "$namespace" delete pod -l "app=$deployment" --force --grace-period=0
+  local namespace app started each
+  namespace="$(output namespace)" app="$(output deploymentName)"
+  show kubectl -n "$namespace" delete pod -l "app=$app" --force --grace-period=0
   started=$SECONDS
-  show kubectl -n "$namespace" rollout status "deploy/$deployment" --timeout=180s
-  show kubectl -n "$namespace" wait pod -l "app=$deployment" --for=condition=Ready --timeout=180s
+  for each in $(kubectl -n "$namespace" get deploy -o name); do
+    show kubectl -n "$namespace" rollout status "$each" --timeout=180s
+  done
+  show kubectl -n "$namespace" wait pod -l "app=$app" --for=condition=Ready --timeout=180s
   echo "all pods Ready again after $((SECONDS - started)) s"
   evidence
 }
 
+# ---- steps 4 and 5, each strategy's way
+
+rolling_v2_and_back() {
+  step "4) Roll out v2 by config ($strategy)"
+  show pulumi config set message "$DEMO_V2_MESSAGE"
+  if [[ "$strategy" == Recreate ]]; then
+    echo "Recreate stops every pod before it starts the new ones: a brief downtime"
+    watched pulumi up --yes --skip-preview --message "v2: $DEMO_V2_MESSAGE"
+  else
+    up "v2: $DEMO_V2_MESSAGE"
+  fi
+  curl_url
+  step "5) Roll back to the previous update from the stack history"
+  show python -m demo_orq rollback --stack "$stack" --list
+  watched python -m demo_orq rollback --stack "$stack"
+  curl_url
+}
+
+blue_green_v2_and_back() {
+  step "4) Roll out v2 the blue/green way: into the idle color, then switch"
+  show pulumi config set greenMessage "$DEMO_V2_MESSAGE"
+  up "v2 into green (idle)"
+  echo "live (blue):"; curl_url
+  echo "preview (green):"; show curl -fsS "$(output previewUrl)"
+  show pulumi config set liveColor green
+  watched pulumi up --yes --skip-preview --message "switch to green"
+  echo "gate: $(output gateResult)"
+  curl_url
+  step "5) Roll back: switch the Service back to blue (no pod restarts)"
+  show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
+  watched python -m demo_orq rollback --stack "$stack"
+  show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
+  curl_url
+}
+
+canary_v2_and_back() {
+  local v1_update
+  v1_update="$(newest_update)"
+  step "4) Roll out v2 by a stepped canary: 25%, 50%, then 100% and promote"
+  show python -m demo_orq canary --stack "$stack" --to-message "$DEMO_V2_MESSAGE" \
+    --steps 25,50,100 --pause 2 --sample 3
+  curl_url
+  step "5) Roll back to update $v1_update (v1) from the stack history"
+  show python -m demo_orq rollback --stack "$stack" --list
+  watched python -m demo_orq rollback --stack "$stack" --to "$v1_update"
+  curl_url
+}
+
 main() {
   setup
-  step "1) Deploy v1: namespace, Deployment and NodePort Service"
+  step "1) Deploy v1 ($strategy): namespace, Deployments and NodePort Services"
   up "v1: $DEMO_V1_MESSAGE"
   evidence
   reach
@@ -100,14 +167,11 @@ main() {
   show pulumi config set replicas "$DEMO_SCALED_REPLICAS"
   up "scale to $DEMO_SCALED_REPLICAS"
   evidence
-  step "4) Roll out v2 by config"
-  show pulumi config set message "$DEMO_V2_MESSAGE"
-  up "v2: $DEMO_V2_MESSAGE"
-  curl_url
-  step "5) Roll back to the previous update from the stack history"
-  show python -m demo_orq rollback --stack "$stack" --list
-  show python -m demo_orq rollback --stack "$stack"
-  curl_url
+  case "$strategy" in
+    BlueGreen) blue_green_v2_and_back ;;
+    Canary) canary_v2_and_back ;;
+    *) rolling_v2_and_back ;;
+  esac
   heal
   step "7) Back to $stack_file as it was before the demo"
   put_stack_file_back

@@ -44,6 +44,8 @@ def copy_repository(destination: Path) -> ProjectCopy:
     stack = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
     stack["config"][f"{facts.PROJECT}:namespace"] = SANDBOX.namespace
     stack["config"][f"{facts.PROJECT}:nodePort"] = str(SANDBOX.node_port)
+    stack["config"][f"{facts.PROJECT}:previewNodePort"] = str(SANDBOX.preview_node_port)
+    stack["config"][f"{facts.PROJECT}:canaryNodePort"] = str(SANDBOX.canary_node_port)
     stack_file.write_text(yaml.safe_dump(stack, allow_unicode=True), encoding="utf-8")
     (destination / "venv").symlink_to(facts.PROJECT_DIR / "venv")
     (destination / ".state").mkdir()
@@ -59,13 +61,40 @@ def section(output: str, start: str, end: str) -> str:
     return output[output.index(start) : output.index(end)]
 
 
-def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(tmp_path: Path):
+# What each strategy's tour must show in its steps 4 (v2) and 5 (rollback).
+EVIDENCE = {
+    "RollingUpdate": (["\n" + facts.V2_MESSAGE + "\n"], ["rolled back: rollback to update 2"]),
+    "BlueGreen": (
+        [f"preview (green):\n$ curl -fsS {SANDBOX.preview_url}\n{facts.V2_MESSAGE}\n",
+         "watched: ", "0 failed", "gate: passed"],
+        ["rolled back: rollback to update", "watched: ", "0 failed"],
+    ),
+    "Canary": (
+        ["weight 25% -> 40.0% of the pods", "weight 50%", "promoted; answers: 100% "],
+        ["rolled back: rollback to update", "0 failed"],
+    ),
+    "Recreate": (["a brief downtime", "watched: ", "downtime"],
+                 ["rolled back: rollback to update 2"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("strategy", list(EVIDENCE))
+def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(
+    tmp_path: Path, strategy: str
+):
     require_pulumi_cli()
     SANDBOX.claim()
     repository = copy_repository(tmp_path / "repo")
     try:
         demo = subprocess.run(
-            ["bash", "scripts/demo.sh", "--forward-port", str(FORWARD_PORT)],
+            [
+                "bash",
+                "scripts/demo.sh",
+                "--strategy",
+                strategy,
+                "--forward-port",
+                str(FORWARD_PORT),
+            ],
             cwd=repository.directory,
             env=repository.env,
             capture_output=True,
@@ -77,11 +106,15 @@ def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(tmp
         assert demo.returncode == 0, output[-4000:]
         positions = [output.index(step) for step in STEPS]
         assert positions == sorted(positions)
-        v1, v2 = f"\n{facts.V1_MESSAGE}\n", f"\n{facts.V2_MESSAGE}\n"
+        v1 = f"\n{facts.V1_MESSAGE}\n"
         assert section(output, "2) Reach it", "3) Scale to").count(v1) == 2  # NodePort, forward
-        assert v2 in section(output, "4) Roll out v2", "5) Roll back")
+        v2_evidence, back_evidence = EVIDENCE[strategy]
+        v2_step = section(output, "4) Roll out v2", "5) Roll back")
+        for text in v2_evidence:
+            assert text in v2_step, text
         back = section(output, "5) Roll back", "6) Self-healing")
-        assert "rolled back: rollback to update 2" in back and v1 in back
+        for text in [*back_evidence, v1]:
+            assert text in back, text
         assert "all pods Ready again after" in output
         assert git(repository.directory, "status", "--porcelain") == ""
         repository.pulumi("preview", "--stack", "dev", "--expect-no-changes")

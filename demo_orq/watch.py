@@ -1,0 +1,90 @@
+"""Runs a command while a steady load goes to a URL, then tells what the users saw: the answers
+and their split, the failed requests and the downtime window, and when the answers became the
+final version. The demo's evidence for a switch, a rollback or a Recreate rollout:
+
+    python -m demo_orq.watch http://127.0.0.1:30080/ -- pulumi up --yes --skip-preview
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .traffic import Answer, SteadyLoad
+
+RATE = 50
+SECONDS_AFTER = 3.0
+
+
+@dataclass(frozen=True)
+class Watched:
+    answers: list[Answer]
+    started: float
+    ended: float
+    exit_code: int
+
+    def failed(self) -> list[Answer]:
+        return [a for a in self.answers if a.body is None]
+
+    def downtime(self) -> float:
+        """From the first failed request to the last one plus one interval: 0 when none failed."""
+        failed = self.failed()
+        return failed[-1].started - failed[0].started + 1 / RATE if failed else 0.0
+
+    def final_since(self) -> tuple[str | None, float]:
+        """The last answer, and since when (seconds after the command started) it is the only
+        one."""
+        bodies = [a for a in self.answers if a.body is not None]
+        if not bodies:
+            return None, 0.0
+        final = bodies[-1].body
+        since = bodies[0].started
+        for answer in bodies:
+            if answer.body != final:
+                since = answer.started
+        return final, max(0.0, since - self.started)
+
+    def summary(self) -> str:
+        split = Counter(a.body.strip() for a in self.answers if a.body is not None)
+        total = len(self.answers) or 1
+        shares = ", ".join(f"{body!r} {count / total:.0%}" for body, count in split.most_common())
+        final, since = self.final_since()
+        final_text = final.strip() if final else "none"
+        return (
+            f"{len(self.answers)} requests while it ran ({self.ended - self.started:.1f} s) and "
+            f"{SECONDS_AFTER:.0f} s after: answers {shares or 'none'}; {len(self.failed())} "
+            f"failed, downtime {self.downtime():.1f} s; only {final_text!r} from "
+            f"{since:.1f} s after the start"
+        )
+
+
+def watch(url: str, command: Sequence[str]) -> Watched:
+    with SteadyLoad(url, rate=RATE, workers=4, only_loopback=False) as load:
+        started = time.monotonic()
+        exit_code = subprocess.run(list(command), check=False).returncode
+        ended = time.monotonic()
+        time.sleep(SECONDS_AFTER)
+    return Watched(load.report.answers, started, ended, exit_code)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_orq.watch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("url", help="where the load goes, e.g. the stack's url output")
+    parser.add_argument("command", nargs="+", help="the command to run (after --)")
+    arguments = parser.parse_args(argv)
+    watched = watch(arguments.url, arguments.command)
+    print(f"watched: {watched.summary()}")
+    return watched.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
