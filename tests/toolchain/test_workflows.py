@@ -89,3 +89,12 @@ def test_deploying_needs_the_protected_environment_and_nothing_writes_but_the_co
         "contents": "read",
         "pull-requests": "write",
     }
+
+
+def test_every_job_installs_both_pinned_requirement_files_before_the_unit_tests():
+    for name, job in workflow("pulumi.yml")["jobs"].items():
+        scripts = [step.get("run", "") for step in job["steps"]]
+        install = next(i for i, run in enumerate(scripts) if "pip install" in run)
+        tests = next(i for i, run in enumerate(scripts) if "pytest tests/unit" in run)
+        assert install < tests, name
+        assert "-r requirements.txt -r requirements-dev.txt" in scripts[install], name
