@@ -90,7 +90,7 @@ def test_preview_works_without_a_reachable_cluster(project: ProjectCopy):
     "key, value, expected",
     [
         ("replicas", "-1", "-1"),
-        ("strategy", "BlueGreen", "BlueGreen"),
+        ("strategy", "Rainbow", "Rainbow"),
         ("nodePort", "80", "80"),
     ],
 )
