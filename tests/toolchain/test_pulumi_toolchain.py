@@ -70,7 +70,7 @@ def test_preview_of_the_dev_stack_plans_the_demo_objects(project: ProjectCopy):
     project.pulumi("stack", "init", "dev")
     preview = project.pulumi("preview", "--stack", "dev", "--json")
     planned = planned_resources(preview.stdout)
-    assert DEMO_RESOURCES <= planned, planned
+    assert planned >= DEMO_RESOURCES, planned
     assert ("pulumi:providers:kubernetes", None) in planned
 
 
@@ -83,7 +83,7 @@ def test_preview_works_without_a_reachable_cluster(project: ProjectCopy):
         },
     )
     preview = project.pulumi("preview", "--stack", "nocluster", "--json")
-    assert DEMO_RESOURCES <= planned_resources(preview.stdout)
+    assert planned_resources(preview.stdout) >= DEMO_RESOURCES
 
 
 @pytest.mark.parametrize(
