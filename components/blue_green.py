@@ -18,15 +18,15 @@ from .args import COLORS, Color, HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, idle_color, thresholds
 from .service import app_service, node_port_url, service_url
-from .workload import Workload
+from .workload import Home, Workload
 
 
 def deploy_blue_green(
-    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs
 ) -> Workload:
     live: Color = args.blue_green.live_color
     idle = idle_color(live)
-    deployments = [color_deployment(parent, name, namespace, args, color) for color in COLORS]
+    deployments = [color_deployment(parent, name, home, args, color) for color in COLORS]
     serve_after: list[pulumi.Resource] = list(deployments)
     outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
     if args.gate.seconds > 0:
@@ -37,7 +37,7 @@ def deploy_blue_green(
         parent,
         f"{name}-preview",
         f"{args.service_name}-preview",
-        namespace,
+        home.namespace,
         color_selector(args, idle),
         args.blue_green.preview_node_port,
         depends_on=serve_after,
@@ -53,7 +53,7 @@ def color_selector(args: HelloAppArgs, color: str) -> dict[str, str]:
 def color_deployment(
     parent: pulumi.Resource,
     name: str,
-    namespace: pulumi.Input[str],
+    home: Home,
     args: HelloAppArgs,
     color: Color,
 ) -> k8s.apps.v1.Deployment:
@@ -61,7 +61,7 @@ def color_deployment(
     return app_deployment(
         parent,
         name,
-        namespace,
+        home,
         args,
         suffix=f"-{color}",
         labels=color_selector(args, color),

@@ -12,17 +12,15 @@ from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, thresholds
 from .service import app_service, node_port_url, service_url
-from .workload import Workload
+from .workload import Home, Workload
 
 
-def deploy_canary(
-    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
-) -> Workload:
+def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs) -> Workload:
     canary_pods = args.canary_replicas()
     stable = app_deployment(
         parent,
         name,
-        namespace,
+        home,
         args,
         labels=app_labels(args),
         replicas=args.replicas - canary_pods,
@@ -32,7 +30,7 @@ def deploy_canary(
     canary = app_deployment(
         parent,
         name,
-        namespace,
+        home,
         args,
         suffix="-canary",
         labels=canary_labels,
@@ -46,7 +44,7 @@ def deploy_canary(
         parent,
         f"{name}-canary",
         f"{args.service_name}-canary",
-        namespace,
+        home.namespace,
         canary_labels,
         args.canary.node_port,
     )

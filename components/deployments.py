@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
 from .pod import pod_template
+from .workload import Home
 
 
 def app_labels(args: HelloAppArgs) -> dict[str, str]:
@@ -21,7 +22,7 @@ def app_labels(args: HelloAppArgs) -> dict[str, str]:
 def app_deployment(
     parent: pulumi.Resource,
     name: str,
-    namespace: pulumi.Input[str],
+    home: Home,
     args: HelloAppArgs,
     *,
     suffix: str = "",
@@ -36,13 +37,15 @@ def app_deployment(
     message, image = version
     return k8s.apps.v1.Deployment(
         name + suffix,
-        metadata={"name": args.deployment_name + suffix, "namespace": namespace},
+        metadata={"name": args.deployment_name + suffix, "namespace": home.namespace},
         spec={
             "replicas": replicas,
             "min_ready_seconds": args.min_ready_seconds,
             "selector": {"match_labels": labels},
             "strategy": deployment_strategy(args),
-            "template": pod_template(labels, message, image, args.pre_stop_sleep_seconds),
+            "template": pod_template(
+                labels, message, image, args.pre_stop_sleep_seconds, home.service_account
+            ),
         },
         opts=pulumi.ResourceOptions(
             parent=parent,

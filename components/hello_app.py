@@ -12,12 +12,21 @@ from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .rolling import deploy_rolling
 from .service import app_service, service_url
-from .workload import Workload
+from .workload import Home, Workload
+
+# The cluster itself refuses a pod of the app's namespace that breaks the "restricted" Pod Security
+# profile (and audits and warns about it), as its version of Kubernetes defines it.
+POD_SECURITY_VERSION = "v1.30"
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}{suffix}": value
+    for mode in ("enforce", "audit", "warn")
+    for suffix, value in (("", "restricted"), ("-version", POD_SECURITY_VERSION))
+}
 
 DEMO = HelloAppArgs()
 """The demo's app, exactly as its manifest has it."""
 
-Deploy = Callable[[pulumi.Resource, str, pulumi.Input[str], HelloAppArgs], Workload]
+Deploy = Callable[[pulumi.Resource, str, Home, HelloAppArgs], Workload]
 STRATEGIES: dict[Strategy, Deploy] = {
     "RollingUpdate": deploy_rolling,
     "Recreate": deploy_rolling,
@@ -28,8 +37,8 @@ STRATEGIES: dict[Strategy, Deploy] = {
 
 
 class HelloApp(pulumi.ComponentResource):
-    """The demo's app: a Namespace, the Deployment(s) of http-echo that the strategy needs, and
-    a Service in front.
+    """The demo's app: a Namespace (Pod Security "restricted" enforced), a ServiceAccount with no
+    API token, the Deployment(s) of http-echo that the strategy needs, and a Service in front.
 
     Pass the Kubernetes provider in `opts` (`providers=[provider]`): the children use it.
     Instances are independent: give each one its own name, namespace and node ports.
@@ -53,12 +62,19 @@ class HelloApp(pulumi.ComponentResource):
         super().__init__("demo-orq:app:HelloApp", name, None, opts)
         namespace = k8s.core.v1.Namespace(
             name,
-            metadata={"name": args.namespace},
+            metadata={"name": args.namespace, "labels": POD_SECURITY_LABELS},
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Taking the namespace's name from the Namespace makes its children wait for it.
         namespace_name = namespace.metadata.name
-        workload = STRATEGIES[args.strategy](self, name, namespace_name, args)
+        service_account = k8s.core.v1.ServiceAccount(
+            name,
+            metadata={"name": args.deployment_name, "namespace": namespace_name},
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        home = Home(namespace_name, service_account.metadata.name)
+        workload = STRATEGIES[args.strategy](self, name, home, args)
         service = app_service(
             self,
             name,

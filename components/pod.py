@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 
 from demo_orq import facts
@@ -20,16 +21,25 @@ RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
 
 
 def pod_template(
-    labels: dict[str, str], message: str, image: str, pre_stop_sleep_seconds: int
+    labels: dict[str, str],
+    message: str,
+    image: str,
+    pre_stop_sleep_seconds: int,
+    service_account: pulumi.Input[str],
 ) -> k8s.core.v1.PodTemplateSpecArgsDict:
     return {
         "metadata": {"labels": labels},
-        "spec": pod_spec(message, image, pre_stop_sleep_seconds),
+        "spec": pod_spec(message, image, pre_stop_sleep_seconds, service_account),
     }
 
 
-def pod_spec(message: str, image: str, pre_stop_sleep_seconds: int) -> k8s.core.v1.PodSpecArgsDict:
+def pod_spec(
+    message: str, image: str, pre_stop_sleep_seconds: int, service_account: pulumi.Input[str]
+) -> k8s.core.v1.PodSpecArgsDict:
     return {
+        # Its own identity, with no API token: the app never talks to the API server.
+        "service_account_name": service_account,
+        "automount_service_account_token": False,
         "security_context": {
             "run_as_non_root": True,
             "run_as_user": RUN_AS_USER,

@@ -7,16 +7,14 @@ import pulumi
 
 from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
-from .workload import Workload
+from .workload import Home, Workload
 
 
-def deploy_rolling(
-    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
-) -> Workload:
+def deploy_rolling(parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs) -> Workload:
     app_deployment(
         parent,
         name,
-        namespace,
+        home,
         args,
         labels=app_labels(args),
         replicas=args.replicas,

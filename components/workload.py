@@ -1,4 +1,5 @@
-"""What a strategy deployed, as HelloApp needs it to put the app's Service in front."""
+"""Where a strategy deploys, and what it deployed, as HelloApp needs it to put the app's
+Service in front."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a strategy's objects live: the app's namespace, and the identity its pods run as."""
+
+    namespace: pulumi.Input[str]
+    service_account: pulumi.Input[str]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 SANDBOX = SANDBOXES["demo-command"]
 FORWARD_PORT = 18290
 STEPS = ["0) Set up", "1) Deploy v1", "2) Reach it", "3) Scale to", "4) Roll out v2",
-         "5) Roll back", "6) Self-healing", "7) Back to"]  # fmt: skip
+         "5) Roll back", "6) Self-healing", "7) Back to", "8) Report"]  # fmt: skip
 
 
 def git(directory: Path, *args: str) -> str:
@@ -116,6 +116,11 @@ def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(
         for text in [*back_evidence, v1]:
             assert text in back, text
         assert "all pods Ready again after" in output
+        report = output[output.index("8) Report") :]
+        for figure in ("availability", "latency p99", "deploy time", "rollback rate", "MTTR"):
+            assert figure in report, figure
+        picture = report.split("picture: ", 1)[1].split()[0]
+        assert (repository.directory / picture).is_file() or Path(picture).is_file(), picture
         assert git(repository.directory, "status", "--porcelain") == ""
         repository.pulumi("preview", "--stack", "dev", "--expect-no-changes")
     finally:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi import automation as auto
 
-from demo_orq import facts
+from demo_orq import events, facts
 from demo_orq.kube import (
     deployment_settled,
     is_ready,
@@ -34,6 +34,7 @@ from demo_orq.sandbox import (
     require_pulumi_cli,
     sandbox_config,
 )
+from demo_orq.timeline import Recorder, save
 from demo_orq.traffic import SteadyLoad
 from tests.cluster.helpers import wait_for_only_answer
 
@@ -51,6 +52,8 @@ MIN_REQUESTS_PER_SECOND = 100
 # refused connection during rollouts on the local cluster); every request must still be answered.
 MAX_RETRIED = 5
 FAILED_ROLLOUT_TIMEOUT_SECONDS = 40
+TIMELINES = facts.PROJECT_DIR / ".demo-orq" / "e2e"
+"""Where the pictures of the measured rollouts go (git-ignored)."""
 NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"
 
 
@@ -148,13 +151,18 @@ def test_v2_rolls_out_under_live_traffic_without_a_failed_request(stack: auto.St
     set_config(stack, message=V2)
     with (
         UnavailabilityWatch(replicas=SCALED) as watch,
-        SteadyLoad(url, rate=150, retry_refused=True) as load,
+        Recorder(url, NAMESPACE, SELECTOR, rate=150, retry_refused=True) as load,
     ):
+        load.mark("pulumi up")
         up(stack, "v2")
+        load.mark("up done")
         wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED), 120, "v2 settled")
         time.sleep(2)
     report = load.report
+    _, picture = save(load.timeline("e2e: v2 rollout at 150 req/s"), TIMELINES, "v2-rollout",
+                      slo_p99_ms=500)  # fmt: skip
     print(f"\nv2 rollout traffic: {report.summary()}; most pods unavailable: {watch.worst}")
+    print(f"v2 rollout timeline: {picture}")
     assert report.failures == [], report.failures[:5]
     assert len(report.retried) <= MAX_RETRIED, report.retried
     assert report.requests_per_second() >= MIN_REQUESTS_PER_SECOND
@@ -175,38 +183,41 @@ def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
     assert message is None or message.value == V1  # v1: the default message
 
 
-def test_deleted_pods_come_back_by_themselves(stack: auto.Stack):
+def test_the_cluster_refuses_a_privileged_pod_in_the_apps_namespace(stack: auto.Stack):
+    privileged = (
+        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged"}, "spec": '
+        '{"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9", '
+        '"imagePullPolicy": "Never", "securityContext": {"privileged": true}}]}}'
+    )
+    refused = kubectl("-n", NAMESPACE, "apply", "--dry-run=server", "-f", "-", stdin=privileged,
+                      check=False)  # fmt: skip
+
+    assert refused.returncode != 0
+    assert 'violates PodSecurity "restricted:v1.30"' in refused.stderr, refused.stderr
+    assert "privileged" in refused.stderr
+    assert len(ready_pods(NAMESPACE, SELECTOR)) == SCALED  # the app's own pods were admitted
+
+
+def test_deleted_pods_come_back_by_themselves(stack: auto.Stack, project: ProjectCopy):
     before = {p["metadata"]["uid"] for p in pods(NAMESPACE, SELECTOR)}
     started = time.monotonic()
-    kubectl(
-        "-n",
-        NAMESPACE,
-        "delete",
-        "pod",
-        "-l",
-        SELECTOR,
-        "--force",
-        "--grace-period=0",
-        "--wait=false",
-    )
-    wait_until(
-        lambda: (
-            deployment_settled(NAMESPACE, DEPLOYMENT, SCALED)
-            and len(
-                [p for p in ready_pods(NAMESPACE, SELECTOR) if p["metadata"]["uid"] not in before]
-            )
-            == SCALED
-        ),
-        180,
-        "5 new ready pods",
-        interval=0.2,
-    )
-    healed = time.monotonic() - started
-    print(f"\nself-healing: {SCALED} new pods Ready {healed:.1f}s after deleting all of them")
+    kubectl("-n", NAMESPACE, "delete", "pod", "-l", SELECTOR, "--force", "--grace-period=0",
+            "--wait=false")  # fmt: skip
+
+    def healed() -> bool:
+        new = [p for p in ready_pods(NAMESPACE, SELECTOR) if p["metadata"]["uid"] not in before]
+        return bool(deployment_settled(NAMESPACE, DEPLOYMENT, SCALED)) and len(new) == SCALED
+
+    wait_until(healed, 180, f"{SCALED} new ready pods", interval=0.2)
+    seconds = time.monotonic() - started
+    print(f"\nself-healing: {SCALED} new pods Ready {seconds:.1f}s after deleting all of them")
+    events.record("e2e", "heal", seconds, "e2e: every pod deleted", work_dir=project.directory)
     wait_for_answer(stack.outputs()["url"].value, V1)
 
 
-def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(stack: auto.Stack):
+def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(
+    stack: auto.Stack, project: ProjectCopy
+):
     url = stack.outputs()["url"].value
     # A container that never becomes ready: the cluster's own pause image (present, so nothing is
     # pulled; a missing image would make containerd ask a registry outside this machine).
@@ -233,6 +244,9 @@ def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(stack: au
         120,
         "rollback after failure settled",
     )
+    recovered = time.monotonic() - started
+    print(f"failed rollout: v1 alone again {recovered:.0f}s after the update started")
+    events.record("e2e", "failed-rollout", recovered, work_dir=project.directory)
     images = {p["spec"]["containers"][0]["image"] for p in pods(NAMESPACE, SELECTOR) if is_ready(p)}
     assert images == {facts.IMAGE}
 

@@ -36,7 +36,7 @@ def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
     return deployment["spec"]["template"]["spec"]
 
 
-def test_registers_a_component_with_the_three_objects_as_children(render):
+def test_registers_a_component_with_the_demos_objects_and_an_identity_as_children(render):
     rendered = render(lambda: deploy(hello=HelloAppArgs()))
 
     (component,) = [r for r in rendered.resources if r.typ == "demo-orq:app:HelloApp"]
@@ -44,7 +44,12 @@ def test_registers_a_component_with_the_three_objects_as_children(render):
     names = {
         (o.inputs["kind"], o.inputs["metadata"]["name"]) for o in rendered.kubernetes_objects()
     }
-    assert names == {("Namespace", "demo"), ("Deployment", "hello-api"), ("Service", "hello-svc")}
+    assert names == {
+        ("Namespace", "demo"),
+        ("ServiceAccount", "hello-api"),
+        ("Deployment", "hello-api"),
+        ("Service", "hello-svc"),
+    }
 
 
 def test_outputs_tell_where_and_what_was_deployed(render):
@@ -172,14 +177,14 @@ def test_two_instances_coexist_in_one_stack(render):
     rendered = render(lambda: deploy(a=HelloAppArgs(), b=other))
 
     registrations = [(r.typ, r.name) for r in rendered.resources]
-    assert len(registrations) == 8
-    assert len(set(registrations)) == 8, "two resources would share a URN"
+    assert len(registrations) == 10
+    assert len(set(registrations)) == 10, "two resources would share a URN"
     expected = {
         "a": ("demo", "hello-api", "hello-svc", 30080),
         "b": ("demo-b", "hello-b", "svc-b", 30081),
     }
     for name, (namespace, deployment_name, service_name, node_port) in expected.items():
-        assert rendered.object("Namespace", name)["metadata"] == {"name": namespace}
+        assert rendered.object("Namespace", name)["metadata"]["name"] == namespace
         deployment = rendered.object("Deployment", name)
         assert deployment["metadata"] == {"name": deployment_name, "namespace": namespace}
         service = rendered.object("Service", name)
@@ -191,3 +196,24 @@ def test_two_instances_coexist_in_one_stack(render):
         assert service["spec"]["selector"] == {"app": deployment_name}
         assert service["spec"]["ports"][0]["nodePort"] == node_port
         assert rendered.result[name]["url"] == f"http://127.0.0.1:{node_port}/"
+
+
+def test_the_cluster_enforces_the_restricted_pod_security_profile_in_the_namespace(render):
+    namespace = render(lambda: deploy(hello=HelloAppArgs())).object("Namespace", "hello")
+
+    assert namespace["metadata"]["labels"] == {
+        f"pod-security.kubernetes.io/{mode}{suffix}": value
+        for mode in ("enforce", "audit", "warn")
+        for suffix, value in (("", "restricted"), ("-version", "v1.30"))
+    }
+
+
+def test_the_pods_run_as_their_own_service_account_without_an_api_token(render):
+    rendered = render(lambda: deploy(hello=HelloAppArgs()))
+
+    account = rendered.object("ServiceAccount", "hello")
+    assert account["metadata"] == {"name": "hello-api", "namespace": "demo"}
+    assert account["automountServiceAccountToken"] is False
+    pod = pod_spec(rendered.object("Deployment", "hello"))
+    assert pod["serviceAccountName"] == "hello-api"
+    assert pod["automountServiceAccountToken"] is False

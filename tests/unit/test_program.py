@@ -11,11 +11,14 @@ from tests.unit.manifests import differences
 
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
-# What the program adds to the demo's objects on purpose: hardening and graceful rollouts.
+# What the program adds to the demo's objects on purpose: hardening (Pod Security enforced, an
+# identity with no API token) and graceful rollouts. It also adds a ServiceAccount.
 ADDED_TO_THE_DEMO = {
-    "Namespace": set(),
+    "Namespace": {".metadata.labels"},
     "Deployment": {
         ".spec.minReadySeconds",
+        ".spec.template.spec.serviceAccountName",
+        ".spec.template.spec.automountServiceAccountToken",
         ".spec.template.spec.securityContext.seccompProfile",
         ".spec.template.spec.terminationGracePeriodSeconds",
         ".spec.template.spec.containers[0].lifecycle",
@@ -31,7 +34,8 @@ def test_a_stack_without_app_config_renders_exactly_the_demo(
 ):
     rendered = run_program(stack_config(stack))
 
-    assert sorted(r.inputs["kind"] for r in rendered.kubernetes_objects()) == sorted(demo_objects)
+    kinds = sorted(r.inputs["kind"] for r in rendered.kubernetes_objects())
+    assert kinds == sorted([*demo_objects, "ServiceAccount"])
     for kind, demo_object in demo_objects.items():
         rendered_object = rendered.object(kind, "hello")
         assert differences(demo_object, rendered_object) == [], kind
