@@ -75,6 +75,13 @@ SANDBOXES: dict[str, Sandbox] = {
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
     "report": Sandbox("orq-report", 30480),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
+    # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
+    "faults": Sandbox("orq-faults", 30680),
+    "faults-node": Sandbox("orq-faults-node", 30681),
+    "faults-update": Sandbox("orq-faults-update", 30682),
+    "faults-drift": Sandbox("orq-faults-drift", 30683),
+    "faults-secret": Sandbox("orq-faults-secret", 30684),
+    "bench-rollouts": Sandbox("orq-bench-rollouts", 30685),
 }
 """Every suite's own place; a unit test checks they differ from each other and from the demo's."""
 
