@@ -35,8 +35,20 @@ def camel_case(python_name: str) -> str:
     return first + "".join(part.title() for part in rest)
 
 
+def secret_keys() -> set[str]:
+    """The `demo-orq:*` keys set as secrets, without the prefix."""
+    prefix = f"{facts.PROJECT}:"
+    keys = set(pulumi.runtime.get_config_secret_keys_env())
+    keys |= {
+        key
+        for key in pulumi.runtime.config.CONFIG.get()
+        if pulumi.runtime.config.is_config_secret(key)
+    }
+    return {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
+
+
 try:
-    config = stack_config.load(project_config())
+    config = stack_config.load(project_config(), secret_keys())
 except stack_config.ConfigError as error:
     pulumi.log.error(str(error))
     sys.exit(facts.EXIT_AFTER_SHOWING_ERROR)

@@ -186,6 +186,10 @@ class HelloAppArgs:
     gate: GateArgs = field(default_factory=GateArgs)
     """The analysis gate of BlueGreen and Canary."""
 
+    secret_message: bool = False
+    """The message is a secret: the pods read it from a Kubernetes Secret (it never appears in a
+    Deployment), and Pulumi keeps it encrypted in its state and hidden in its output."""
+
     def __post_init__(self) -> None:
         check_rules(self, RULES)
         check_rollout(self)
@@ -365,6 +369,7 @@ RULES: dict[str, Rule] = {
     "blue_green": Rule("a BlueGreenArgs", lambda value: isinstance(value, BlueGreenArgs)),
     "canary": Rule("a CanaryArgs", lambda value: isinstance(value, CanaryArgs)),
     "gate": Rule("a GateArgs", lambda value: isinstance(value, GateArgs)),
+    "secret_message": Rule("True or False", lambda value: isinstance(value, bool)),
 }
 """The rule of each HelloAppArgs field; every field has one (a unit test checks it)."""
 

@@ -88,4 +88,5 @@ def gate(
             **thresholds(args.gate),
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(deployments)),
+        secret_versions=args.secret_message,
     )

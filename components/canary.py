@@ -63,6 +63,7 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
                 **thresholds(args.gate),
             },
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[stable, canary, canary_service]),
+            secret_versions=args.secret_message,
         )
         outputs["gate_result"] = gate.result
     return Workload(selector=app_labels(args), outputs=outputs)

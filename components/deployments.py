@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
-from .pod import pod_template
+from .pod import Message, SecretText, pod_template
 from .workload import Home
 
 
@@ -35,6 +35,9 @@ def app_deployment(
     `version` (message, image); `pulumi up` waits until its pods are ready, and changes it only
     after `depends_on` is done."""
     message, image = version
+    text: Message = message
+    if home.message_secret is not None and message == args.message:
+        text = SecretText(home.message_secret)
     return k8s.apps.v1.Deployment(
         name + suffix,
         metadata={"name": args.deployment_name + suffix, "namespace": home.namespace},
@@ -44,7 +47,7 @@ def app_deployment(
             "selector": {"match_labels": labels},
             "strategy": deployment_strategy(args),
             "template": pod_template(
-                labels, message, image, args.pre_stop_sleep_seconds, home.service_account
+                labels, text, image, args.pre_stop_sleep_seconds, home.service_account
             ),
         },
         opts=pulumi.ResourceOptions(

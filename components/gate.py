@@ -38,6 +38,10 @@ def thresholds(gate: GateArgs) -> dict[str, int | float]:
     }
 
 
+VERSION_KEYS = ("versions", "candidate")
+"""The inputs that name versions (messages): secret when the message is."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What one run of the gate found."""
@@ -104,21 +108,27 @@ def decide(olds: dict[str, Any] | None, news: dict[str, Any]) -> tuple[str | Non
     if news["kind"] == "canary":
         if int(news["weight"]) == 0:
             return None, "no canary pods (weight 0)"
-        return f"the canary {news['candidate']}", ""
+        return f"the canary {shown(news, news['candidate'])}", ""
     # BlueGreen: the preview Service still selects the color that was idle before this update.
     if olds is None:
         return None, "first deploy: nothing is live yet"
     old_idle = idle_color(olds["live_color"])
     version = news["versions"][old_idle]
+    label = f"{old_idle} ({shown(news, version)})"
     if news["live_color"] == olds["live_color"]:
         if int(news["idle_replicas"]) == 0:
             return None, "no idle pods (idleReplicas 0)"
         if version == olds["versions"][old_idle]:
             return None, "the idle color's version did not change"
-        return f"the idle color {old_idle} ({version})", ""
+        return f"the idle color {label}", ""
     if version in olds.get("known_good", []):
-        return None, f"{old_idle} ({version}) was live before: switching back needs no analysis"
-    return f"the candidate {old_idle} ({version})", ""
+        return None, f"{label} was live before: switching back needs no analysis"
+    return f"the candidate {label}", ""
+
+
+def shown(props: dict[str, Any], version: str) -> str:
+    """A version as messages may show it: not at all when it holds a secret message."""
+    return "a secret version" if props.get("secret_versions") else version
 
 
 def idle_color(live: str) -> str:
@@ -158,7 +168,21 @@ class AnalysisGate(pulumi.dynamic.Resource, module="demo-orq", name="AnalysisGat
     p99_ms: pulumi.Output[float]
 
     def __init__(
-        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        props: dict[str, Any],
+        opts: pulumi.ResourceOptions,
+        secret_versions: bool = False,
     ) -> None:
+        """`secret_versions`: the versions hold a secret message; they are kept encrypted and
+        never shown."""
         outputs = {"result": None, "requests": None, "success_percent": None, "p99_ms": None}
+        if secret_versions:
+            props = {
+                **props,
+                "secret_versions": True,
+                **{key: pulumi.Output.secret(props[key]) for key in VERSION_KEYS if key in props},
+            }
+            secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["known_good"])
+            opts = pulumi.ResourceOptions.merge(opts, secret_outputs)
         super().__init__(GateProvider(), name, {**props, **outputs}, opts)

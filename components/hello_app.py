@@ -73,7 +73,11 @@ class HelloApp(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        home = Home(namespace_name, service_account.metadata.name)
+        home = Home(
+            namespace_name,
+            service_account.metadata.name,
+            message_secret(self, name, namespace_name, args) if args.secret_message else None,
+        )
         workload = STRATEGIES[args.strategy](self, name, home, args)
         service = app_service(
             self,
@@ -99,3 +103,20 @@ class HelloApp(pulumi.ComponentResource):
                 **self.strategy_outputs,
             }
         )
+
+
+def message_secret(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> pulumi.Output[str]:
+    """The Secret that holds a secret message; its name, which the pods refer to.
+
+    Immutable and named by Pulumi (a random suffix): a new message is a new Secret, so the pods
+    that refer to it roll out, and the old one goes only after they have."""
+    secret = k8s.core.v1.Secret(
+        f"{name}-message",
+        metadata={"namespace": namespace},
+        immutable=True,
+        string_data={"message": pulumi.Output.secret(args.message)},
+        opts=pulumi.ResourceOptions(parent=parent, replace_on_changes=["stringData"]),
+    )
+    return secret.metadata.name

@@ -6,6 +6,7 @@ labels differ between them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -14,6 +15,18 @@ import pulumi_kubernetes as k8s
 from demo_orq import facts
 
 RUN_AS_USER = 10001
+MESSAGE_ENV = "APP_MESSAGE"
+
+
+@dataclass(frozen=True)
+class SecretText:
+    """A message kept in the key `message` of a Kubernetes Secret: the pod reads it from an
+    environment variable, so it never appears in the Deployment."""
+
+    secret_name: pulumi.Input[str]
+
+
+Message = str | SecretText
 RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
     "requests": {"cpu": "50m", "memory": "64Mi"},
     "limits": {"cpu": "200m", "memory": "128Mi"},
@@ -22,7 +35,7 @@ RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
 
 def pod_template(
     labels: dict[str, str],
-    message: str,
+    message: Message,
     image: str,
     pre_stop_sleep_seconds: int,
     service_account: pulumi.Input[str],
@@ -34,7 +47,7 @@ def pod_template(
 
 
 def pod_spec(
-    message: str, image: str, pre_stop_sleep_seconds: int, service_account: pulumi.Input[str]
+    message: Message, image: str, pre_stop_sleep_seconds: int, service_account: pulumi.Input[str]
 ) -> k8s.core.v1.PodSpecArgsDict:
     return {
         # Its own identity, with no API token: the app never talks to the API server.
@@ -52,13 +65,14 @@ def pod_spec(
 
 
 def container(
-    message: str, image: str, pre_stop_sleep_seconds: int
+    message: Message, image: str, pre_stop_sleep_seconds: int
 ) -> k8s.core.v1.ContainerArgsDict:
+    text = f"$({MESSAGE_ENV})" if isinstance(message, SecretText) else message
     spec: dict[str, Any] = {
         "name": "app",
         "image": image,
         "image_pull_policy": "IfNotPresent",
-        "args": [f"-text={message}", f"-listen=:{facts.CONTAINER_PORT}"],
+        "args": [f"-text={text}", f"-listen=:{facts.CONTAINER_PORT}"],
         "ports": [{"container_port": facts.CONTAINER_PORT}],
         "resources": RESOURCES,
         "liveness_probe": http_probe(initial_delay_seconds=5, period_seconds=10),
@@ -69,6 +83,10 @@ def container(
             "read_only_root_filesystem": True,
         },
     }
+    if isinstance(message, SecretText):
+        # Kubernetes expands $(APP_MESSAGE) in the args from this variable.
+        secret_ref = {"name": message.secret_name, "key": "message"}
+        spec["env"] = [{"name": MESSAGE_ENV, "value_from": {"secret_key_ref": secret_ref}}]
     if pre_stop_sleep_seconds > 0:
         # Keeps the pod answering until the Service has stopped sending it requests. A sleep
         # action (Kubernetes 1.30+) rather than an exec: the image has no shell.

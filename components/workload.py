@@ -15,6 +15,8 @@ class Home:
 
     namespace: pulumi.Input[str]
     service_account: pulumi.Input[str]
+    message_secret: pulumi.Input[str] | None = None
+    """The Secret that holds the app's message, when the message is a secret."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,24 +192,38 @@ KEY_FIELDS = {name: key.app_field for name, key in KEYS.items() if key.app_field
 KEY_OF_FIELD = {field: name for name, field in KEY_FIELDS.items()}
 
 
-def load(values: Mapping[str, str]) -> DemoConfig:
-    """The config from the stack's `demo-orq:*` values, keyed without the `demo-orq:` prefix.
+SECRET_KEYS = ("message",)
+"""The keys that may be set with `pulumi config set --secret`: the program keeps them secret."""
+HIDDEN = "[secret]"
 
-    Raises ConfigError for the first key that is unknown, missing or not accepted.
+
+def load(values: Mapping[str, str], secret_keys: Collection[str] = ()) -> DemoConfig:
+    """The config from the stack's `demo-orq:*` values, keyed without the `demo-orq:` prefix;
+    `secret_keys` are those set as secrets.
+
+    Raises ConfigError for the first key that is unknown, missing or not accepted; the error
+    never shows a secret's value.
     """
-    for key, value in values.items():
+    shown = {key: HIDDEN if key in secret_keys else value for key, value in values.items()}
+    for key in values:
         if key not in KEYS:
-            raise ConfigError(key, value, f"only the keys {', '.join(KEYS)}")
+            raise ConfigError(key, shown[key], f"only the keys {', '.join(KEYS)}")
+    for key in secret_keys:
+        if key in KEYS and key not in SECRET_KEYS:
+            raise ConfigError(
+                key, HIDDEN, f"a plain value: only {', '.join(SECRET_KEYS)} may be a secret"
+            )
     if "context" not in values:
         raise ConfigError("context", None, KEYS["context"].accepted)
 
-    parsed = {key: read(key, values[key]) for key in KEYS if key in values}
+    parsed = {key: read(key, values[key], shown[key]) for key in KEYS if key in values}
     app_fields = {KEY_FIELDS[key]: value for key, value in parsed.items() if key in KEY_FIELDS}
+    app_fields["secret_message"] = "message" in secret_keys
     try:
         app = build(app_fields)
     except InvalidArgsError as error:
         key = KEY_OF_FIELD[error.field]
-        raise ConfigError(key, values.get(key, str(error.value)), error.accepted) from None
+        raise ConfigError(key, shown.get(key, str(error.value)), error.accepted) from None
     slo = Slo(
         availability_percent=parsed.get("sloAvailabilityPercent", Slo.availability_percent),
         p99_ms=parsed.get("sloP99Ms", Slo.p99_ms),
@@ -219,8 +233,8 @@ def load(values: Mapping[str, str]) -> DemoConfig:
     )
 
 
-def read(key: str, raw: str) -> Any:
+def read(key: str, raw: str, shown: str) -> Any:
     try:
         return KEYS[key].parse(raw)
     except ValueError:
-        raise ConfigError(key, raw, KEYS[key].accepted) from None
+        raise ConfigError(key, shown, KEYS[key].accepted) from None

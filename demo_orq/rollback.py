@@ -97,7 +97,7 @@ def describe(entry: NumberedUpdate) -> str:
     """One line of `--list`: number, result, message and the config that tells versions apart."""
     prefix = f"{PROJECT}:"
     config = {
-        key.removeprefix(prefix): value.value
+        key.removeprefix(prefix): SECRET_PLACEHOLDER if value.secret else value.value
         for key, value in entry.update.config.items()
         if key.removeprefix(prefix) in VERSION_KEYS and value.value
     }

@@ -4,7 +4,7 @@ the project's stack files. Nothing here needs a cluster or the Pulumi CLI."""
 from __future__ import annotations
 
 import runpy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,9 +100,10 @@ def run_program(
     config; the result is the stack's exports, in the order the program made them."""
     monkeypatch.delenv("PULUMI_CONFIG", raising=False)
 
-    def _run_program(config: Mapping[str, str]) -> Rendered:
+    def _run_program(config: Mapping[str, str], secret_keys: Sequence[str] = ()) -> Rendered:
         pulumi.runtime.set_all_config(
-            {f"{facts.PROJECT}:{key}": value for key, value in config.items()}
+            {f"{facts.PROJECT}:{key}": value for key, value in config.items()},
+            [f"{facts.PROJECT}:{key}" for key in secret_keys],
         )
         exports: dict[str, Any] = {}
         monkeypatch.setattr(pulumi, "export", exports.__setitem__)
@@ -114,7 +115,7 @@ def run_program(
         return render(program)
 
     yield _run_program
-    pulumi.runtime.set_all_config({})
+    pulumi.runtime.set_all_config({}, [])
 
 
 @pytest.fixture(scope="session")
