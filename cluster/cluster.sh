@@ -6,6 +6,8 @@
 #   cluster/status.sh --env (= cluster.sh env)  print export lines: eval "$(cluster/status.sh --env)"
 #   cluster.sh restart COMPONENT [--kill]   stop (SIGTERM, or SIGKILL with --kill) and start one
 #                                           component, then wait until the cluster is healthy
+#   cluster.sh kill                         an unclean stop, for recovery tests: SIGKILL every
+#                                           process of the cluster and clean nothing
 set -euo pipefail
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -645,10 +647,25 @@ cmd_restart() {
   STOP_SIGNAL=$signal stop_components "$component"
   start_one "$component"
   wait_healthy "$component" 90 health "$component"
-  # The cluster is whole again only when the API server and the node say so.
+  # The cluster is whole again only when the API server, the node and the add-ons say so.
   wait_healthy "$component" 90 health kube-apiserver
   wait_healthy "$component" 90 node_ready
+  wait_addons
   log "$component restarted (SIG$signal) and cluster healthy in $(seconds_since "$t0")s"
+}
+
+# Like a power cut: every component, shim and container is killed (SIGKILL) at once, and the
+# mounts, network devices, iptables rules and pid files stay behind. `up` recovers from it.
+cmd_kill() {
+  [[ $EUID -eq 0 ]] || die "kill needs root"
+  local name pid
+  for name in "${COMPONENTS[@]}"; do
+    if pid="$(running_pid "$name")"; then
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  kill_leftovers
+  log "killed every process of the cluster (SIGKILL); run cluster/up.sh to recover"
 }
 
 usage_error() { printf 'error: %s\n' "$*" >&2; exit 2; }
@@ -688,8 +705,9 @@ cmd_env() {
 }
 
 main() {
-  local command=${1:-}
-  shift || true
+  [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: up, down, status, env, restart COMPONENT [--kill], kill)"
+  local command=$1
+  shift
   if [[ $command != restart && $# -gt 0 ]]; then
     usage_error "unexpected argument '$1' for $command (accepted: none)"
   fi
@@ -699,7 +717,8 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     restart) cmd_restart "$@" ;;
-    *) usage_error "unknown command '$command' (accepted: up, down, status, env, restart COMPONENT [--kill])" ;;
+    kill) cmd_kill ;;
+    *) usage_error "unknown command '$command' (accepted: up, down, status, env, restart COMPONENT [--kill], kill)" ;;
   esac
 }
 

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # See cluster.sh.
 set -euo pipefail
-exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" down
+exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" down "$@"

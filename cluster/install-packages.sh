@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PACKAGES=(containerd runc containernetworking-plugins etcd-server iptables conntrack
-          openssl iproute2 util-linux procps curl)
+          openssl iproute2 util-linux procps curl patch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -67,7 +67,7 @@ COREDNS_READY_PORT=8181
 COREDNS_METRICS_PORT=9153
 METRICS_SERVER_PORT=10250    # metrics-server in its pod; its Service listens on 443
 METRICS_SERVER_SERVICE_PORT=443
-METRICS_RESOLUTION="15s"     # how often metrics-server scrapes the kubelet
+METRICS_RESOLUTION="10s"     # how often metrics-server scrapes the kubelet (its minimum)
 
 APISERVER_URL="https://$NODE_IP:$APISERVER_PORT"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # See cluster.sh. With --env: print only the export lines for eval.
 set -euo pipefail
-if [[ "${1:-}" == --env ]]; then
-  exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" env
-fi
-exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" status
+case "$#:${1:-}" in
+  0:) exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" status ;;
+  1:--env) exec "$(dirname "${BASH_SOURCE[0]}")/cluster.sh" env ;;
+  *) printf "error: unexpected argument '%s' for status.sh (accepted: --env)\n" "${@: -1}" >&2; exit 2 ;;
+esac
