@@ -1,0 +1,316 @@
+"""What a real cluster offers, on the local one (cluster/up.sh), and that it keeps serving.
+
+- Cluster DNS (CoreDNS): a pod resolves a Service name and gets its answer; names outside the
+  cluster are not resolved (nothing is forwarded off the machine).
+- The API server from pods, through the `kubernetes` Service.
+- The metrics API (metrics-server): `kubectl top nodes` and `kubectl top pods`.
+- Faults: each component killed (SIGKILL) and restarted by `cluster.sh restart` under a steady
+  load through a NodePort (every failed request counted), then an unclean stop of the whole
+  cluster (`cluster.sh kill`) and `cluster/up.sh`, timed until the app answers again.
+
+Own namespaces (orq-cluster-dns, orq-cluster-faults) and node port 31010. The fault tests
+restart the shared cluster, so they come last in this file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from demo_orq.facts import PROJECT_DIR
+from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
+from demo_orq.sandbox import Sandbox
+from demo_orq.traffic import SteadyLoad, get_once
+from tests.cluster.helpers import delete_namespace
+
+pytestmark = pytest.mark.cluster
+
+CLUSTER_SH = PROJECT_DIR / "cluster" / "cluster.sh"
+DNS_SANDBOX = Sandbox("orq-cluster-dns", 31000)  # its Service is a ClusterIP: no node port used
+FAULTS_SANDBOX = Sandbox("orq-cluster-faults", 31010)
+ECHO_IMAGE = "hashicorp/http-echo:0.2.3"
+NETCHECK_IMAGE = "localhost/demo-orq/netcheck:1.0"
+DNS_MESSAGE = "found by name"
+FAULTS_MESSAGE = "still here"
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+    "containerd",
+)
+LOAD_RATE = 150  # requests per second through the NodePort during each fault
+HARDENED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+NON_ROOT = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def apply(*objects: Object) -> None:
+    items = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
+    kubectl("apply", "-f", "-", stdin=json.dumps(items))
+
+
+def restricted_namespace(name: str) -> Object:
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def echo_app(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> list[Object]:
+    """http-echo saying `text` behind a Service `echo` (a NodePort one when `node_port`)."""
+    labels = {"app": "echo"}
+    container = {
+        "name": "echo",
+        "image": ECHO_IMAGE,
+        "imagePullPolicy": "Never",
+        "args": [f"-text={text}", "-listen=:8080"],
+        "ports": [{"containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 5},
+        "securityContext": HARDENED,
+    }
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {"securityContext": NON_ROOT, "containers": [container]},
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "echo", "namespace": sandbox.namespace},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": template},
+    }
+    port: Object = {"port": 80, "targetPort": 8080}
+    spec: Object = {"selector": labels, "ports": [port]}
+    if node_port:
+        spec["type"] = "NodePort"
+        port["nodePort"] = sandbox.node_port
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "echo", "namespace": sandbox.namespace},
+        "spec": spec,
+    }
+    return [deployment, service]
+
+
+def deploy_echo(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> None:
+    sandbox.claim()
+    apply(restricted_namespace(sandbox.namespace), *echo_app(sandbox, text, replicas, node_port))
+    wait_until(
+        lambda: deployment_settled(sandbox.namespace, "echo", replicas),
+        120,
+        f"echo ready in {sandbox.namespace}",
+    )
+
+
+def run_netcheck(namespace: str, name: str, *args: str) -> list[Object]:
+    """Runs the netcheck image in a pod with `args` until it ends; its JSON lines."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "restartPolicy": "Never",
+            "securityContext": NON_ROOT,
+            "containers": [
+                {
+                    "name": "netcheck",
+                    "image": NETCHECK_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "args": ["-wait", "20s", *args],
+                    "securityContext": HARDENED,
+                }
+            ],
+        },
+    }
+    kubectl("-n", namespace, "delete", "pod", name, "--ignore-not-found", "--wait=true")
+    apply(pod)
+    wait_until(
+        lambda: (
+            kubectl_json("-n", namespace, "get", "pod", name)["status"].get("phase")
+            in ("Succeeded", "Failed")
+        ),
+        90,
+        f"pod {namespace}/{name} to finish",
+    )
+    logs = kubectl("-n", namespace, "logs", name).stdout
+    return [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def dns_app(cluster_node: Object) -> Iterator[str]:
+    """http-echo behind a ClusterIP Service in orq-cluster-dns; yields the Service's IP."""
+    deploy_echo(DNS_SANDBOX, DNS_MESSAGE, replicas=1, node_port=False)
+    try:
+        yield kubectl_json("-n", DNS_SANDBOX.namespace, "get", "service", "echo")["spec"][
+            "clusterIP"
+        ]
+    finally:
+        delete_namespace(DNS_SANDBOX.namespace)
+
+
+def test_a_pod_resolves_a_service_name_and_gets_its_answer(dns_app: str) -> None:
+    url = f"http://echo.{DNS_SANDBOX.namespace}.svc.cluster.local/"
+    [result] = run_netcheck(DNS_SANDBOX.namespace, "netcheck-service", url)
+    assert result["addrs"] == [dns_app], result
+    assert (result["status"], result["body"]) == (200, DNS_MESSAGE + "\n"), result
+
+
+def test_names_outside_the_cluster_are_not_resolved(dns_app: str) -> None:
+    """CoreDNS has no forwarder: a name outside cluster.local gets no address (and no query
+    leaves the machine)."""
+    [result] = run_netcheck(
+        DNS_SANDBOX.namespace, "netcheck-outside", "-wait", "0s", "http://example.com/"
+    )
+    assert result["addrs"] is None and result["error"].startswith("resolve:"), result
+    corefile = kubectl(
+        "-n", "kube-system", "get", "configmap", "coredns", "-o", "jsonpath={.data.Corefile}"
+    ).stdout
+    assert "forward" not in corefile and "kubernetes cluster.local" in corefile, corefile
+
+
+def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(dns_app: str) -> None:
+    [with_token] = run_netcheck(
+        DNS_SANDBOX.namespace, "netcheck-api", "-token", "https://kubernetes.default.svc/version"
+    )
+    assert with_token["addrs"] == ["10.96.0.1"], with_token
+    assert with_token["status"] == 200, with_token
+    assert json.loads(with_token["body"])["gitVersion"] == "v1.30.14", with_token
+    # Without credentials the path still works; the API server refuses anonymous requests.
+    [anonymous] = run_netcheck(
+        DNS_SANDBOX.namespace, "netcheck-api-anonymous", "https://kubernetes.default.svc/api"
+    )
+    assert anonymous["status"] == 401, anonymous
+
+
+def top(*args: str) -> str | None:
+    """The output of `kubectl top ...` once it answers, else None."""
+    completed = kubectl("top", *args, check=False, timeout=30)
+    return completed.stdout if completed.returncode == 0 else None
+
+
+def top_pods_listing(namespace: str, names: list[str]) -> str | None:
+    out = top("pods", "-n", namespace)
+    return out if out and all(name in out for name in names) else None
+
+
+def test_kubectl_top_nodes_and_pods_answer(dns_app: str) -> None:
+    nodes = wait_until(lambda: top("nodes"), 60, "kubectl top nodes")
+    assert "demo-orq-node" in nodes, nodes
+    # A new pod is listed once metrics-server has scraped it twice (resolution 10 s).
+    names = [pod["metadata"]["name"] for pod in pods(DNS_SANDBOX.namespace, "app=echo")]
+    listed = wait_until(
+        lambda: top_pods_listing(DNS_SANDBOX.namespace, names),
+        90,
+        f"kubectl top pods -n {DNS_SANDBOX.namespace} listing {names}",
+    )
+    print(f"\nkubectl top nodes:\n{nodes}kubectl top pods -n {DNS_SANDBOX.namespace}:\n{listed}")
+
+
+def test_the_add_ons_run_in_kube_system_under_the_restricted_profile(cluster_node: Object) -> None:
+    labels = kubectl_json("get", "namespace", "kube-system")["metadata"].get("labels", {})
+    assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", labels
+    for app in ("kube-dns", "metrics-server"):
+        [pod] = [
+            p
+            for p in pods("kube-system", f"k8s-app={app}")
+            if not p["metadata"].get("deletionTimestamp")
+        ]
+        container = pod["spec"]["containers"][0]
+        assert container["imagePullPolicy"] == "Never", container
+        assert pod["status"]["phase"] == "Running", pod["status"]
+
+
+# ------------------------------------------------------------------ faults (restart the cluster)
+
+
+def cluster(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def pod_identities(namespace: str) -> dict[str, int]:
+    """Each pod's name and its containers' restart count."""
+    return {
+        pod["metadata"]["name"]: sum(c["restartCount"] for c in pod["status"]["containerStatuses"])
+        for pod in pods(namespace, "app=echo")
+    }
+
+
+@pytest.fixture(scope="module")
+def faults_app(cluster_node: Object) -> Iterator[str]:
+    """Three http-echo pods behind NodePort 31010; yields the URL."""
+    deploy_echo(FAULTS_SANDBOX, FAULTS_MESSAGE, replicas=3, node_port=True)
+    try:
+        yield FAULTS_SANDBOX.url
+    finally:
+        delete_namespace(FAULTS_SANDBOX.namespace)
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_the_app_keeps_answering_while_a_component_is_killed_and_restarted(
+    faults_app: str, component: str
+) -> None:
+    before = pod_identities(FAULTS_SANDBOX.namespace)
+    with SteadyLoad(faults_app, rate=LOAD_RATE) as load:
+        time.sleep(2)
+        started = time.monotonic()
+        restart = cluster("restart", component, "--kill")
+        seconds = time.monotonic() - started
+        time.sleep(5)  # and a while after it is back
+    report = load.report
+    print(f"\nrestart {component} --kill: {seconds:.1f}s until healthy; {report.summary()}")
+    assert restart.returncode == 0, restart.stderr
+    assert "cluster healthy" in restart.stderr, restart.stderr
+    # Every component and add-on healthy (metrics-server needs two good scrapes of the kubelet
+    # after a scrape failed, so its API may be away for up to 20 s after the kubelet's restart).
+    wait_until(lambda: cluster("status").returncode == 0, 60, "cluster/status.sh healthy")
+    assert len(report.answers) > LOAD_RATE * 5
+    assert not report.failures, f"{len(report.failures)} failed: {report.failures[:5]}"
+    # The data plane lives on: the same pods, none of their containers restarted.
+    assert pod_identities(FAULTS_SANDBOX.namespace) == before
+
+
+def test_after_an_unclean_stop_up_brings_the_app_back(faults_app: str) -> None:
+    pod_names_before = set(pod_identities(FAULTS_SANDBOX.namespace))
+    killed = cluster("kill")
+    assert killed.returncode == 0, killed.stderr
+    stopped = time.monotonic()
+    assert get_once("127.0.0.1", FAULTS_SANDBOX.node_port, "/", 1).body is None, "not stopped"
+
+    answered_after: list[float] = []
+
+    def probe() -> None:
+        deadline = stopped + 300
+        while time.monotonic() < deadline:
+            if (
+                get_once("127.0.0.1", FAULTS_SANDBOX.node_port, "/", 1).body
+                == FAULTS_MESSAGE + "\n"
+            ):
+                answered_after.append(time.monotonic() - stopped)
+                return
+            time.sleep(0.1)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    up = subprocess.run(
+        [str(PROJECT_DIR / "cluster" / "up.sh")], capture_output=True, text=True, timeout=600
+    )
+    up_seconds = time.monotonic() - stopped
+    prober.join(timeout=300)
+    print(
+        f"\nunclean stop: up took {up_seconds:.1f}s; the app answered again after "
+        f"{answered_after[0] if answered_after else float('nan'):.1f}s"
+    )
+    assert up.returncode == 0, up.stderr
+    assert answered_after, f"the app did not answer within 300s of the stop:\n{up.stderr}"
+    # Nothing lost: the same pods (restarted in place by the kubelet) and the namespace.
+    assert set(pod_identities(FAULTS_SANDBOX.namespace)) == pod_names_before
+    wait_until(lambda: deployment_settled(FAULTS_SANDBOX.namespace, "echo", 3), 60, "echo ready")
