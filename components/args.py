@@ -130,6 +130,38 @@ class GateArgs:
 
 
 @dataclass(frozen=True)
+class AutoscaleArgs:
+    """A HorizontalPodAutoscaler (autoscaling/v2, CPU) for each Deployment that serves traffic:
+    the app's (RollingUpdate, Recreate), the stable one (Canary: the canary keeps its share of
+    `replicas`), each color (BlueGreen: the idle one rests at `min_replicas`, warm). Pulumi then
+    stops managing their replica counts: `replicas` only seeds the first deploy."""
+
+    enabled: bool = False
+    """Off by default: the demo's fixed replica count."""
+
+    min_replicas: int = 1
+    """The fewest pods the autoscaler keeps."""
+
+    max_replicas: int = 10
+    """The most pods the autoscaler starts."""
+
+    cpu_target_percent: int = 70
+    """Average CPU use, in percent of the pods' request (50m), that the autoscaler aims at."""
+
+    scale_down_stabilization_seconds: int = 300
+    """How long the autoscaler waits for the load to stay low before it removes pods."""
+
+    def __post_init__(self) -> None:
+        check_rules(self, AUTOSCALE_RULES, "autoscale.")
+        if self.min_replicas > self.max_replicas:
+            raise InvalidArgsError(
+                "autoscale.min_replicas",
+                self.min_replicas,
+                f"at most max_replicas ({self.max_replicas})",
+            )
+
+
+@dataclass(frozen=True)
 class HelloAppArgs:
     """What one HelloApp deploys. The defaults reproduce the demo's manifest."""
 
@@ -186,6 +218,13 @@ class HelloAppArgs:
     gate: GateArgs = field(default_factory=GateArgs)
     """The analysis gate of BlueGreen and Canary."""
 
+    autoscale: AutoscaleArgs = field(default_factory=AutoscaleArgs)
+    """Autoscaling on CPU (off by default)."""
+
+    pdb_min_available: IntOrPercent | None = None
+    """A PodDisruptionBudget for the app's pods: how many (or what percent) stay available while
+    a node is drained; None: no budget."""
+
     secret_message: bool = False
     """The message is a secret: the pods read it from a Kubernetes Secret (it never appears in a
     Deployment), and Pulumi keeps it encrypted in its state and hidden in its output."""
@@ -194,6 +233,7 @@ class HelloAppArgs:
         check_rules(self, RULES)
         check_rollout(self)
         check_blue_green(self)
+        check_autoscale(self)
         check_node_ports(self)
 
     def color_version(self, color: Color) -> tuple[str, str]:
@@ -248,6 +288,25 @@ def check_blue_green(args: HelloAppArgs) -> None:
     if idle is not None and idle > args.replicas:
         raise InvalidArgsError(
             "blue_green.idle_replicas", idle, f"an integer from 0 to replicas ({args.replicas})"
+        )
+
+
+def check_autoscale(args: HelloAppArgs) -> None:
+    scale = args.autoscale
+    if not scale.enabled:
+        return
+    if not scale.min_replicas <= args.replicas <= scale.max_replicas:
+        raise InvalidArgsError(
+            "replicas",
+            args.replicas,
+            f"with autoscale on, a first replica count from min_replicas ({scale.min_replicas}) "
+            f"to max_replicas ({scale.max_replicas}): the autoscaler owns it after the first deploy",
+        )
+    if args.strategy == "BlueGreen" and args.blue_green.idle_replicas is not None:
+        raise InvalidArgsError(
+            "blue_green.idle_replicas",
+            args.blue_green.idle_replicas,
+            "none with autoscale on: the idle color rests at min_replicas",
         )
 
 
@@ -369,6 +428,11 @@ RULES: dict[str, Rule] = {
     "blue_green": Rule("a BlueGreenArgs", lambda value: isinstance(value, BlueGreenArgs)),
     "canary": Rule("a CanaryArgs", lambda value: isinstance(value, CanaryArgs)),
     "gate": Rule("a GateArgs", lambda value: isinstance(value, GateArgs)),
+    "autoscale": Rule("an AutoscaleArgs", lambda value: isinstance(value, AutoscaleArgs)),
+    "pdb_min_available": Rule(
+        "an integer >= 0 or a percentage from 0% to 100%, or none for no budget",
+        or_none(count_or_percent),
+    ),
     "secret_message": Rule("True or False", lambda value: isinstance(value, bool)),
 }
 """The rule of each HelloAppArgs field; every field has one (a unit test checks it)."""
@@ -402,12 +466,23 @@ GATE_RULES: dict[str, Rule] = {
     "requests_per_second": Rule("an integer from 1 to 200", integer_between(1, 200)),
 }
 
+AUTOSCALE_RULES: dict[str, Rule] = {
+    "enabled": Rule("true or false", lambda value: isinstance(value, bool)),
+    "min_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
+    "max_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
+    "cpu_target_percent": Rule("an integer percentage from 1 to 100", integer_between(1, 100)),
+    "scale_down_stabilization_seconds": Rule(
+        "an integer number of seconds from 0 to 3600", integer_between(0, 3600)
+    ),
+}
+
 DEFAULTS: dict[str, object] = {each.name: each.default for each in fields(HelloAppArgs)}
 
 GROUPS: dict[str, tuple[type, dict[str, Rule]]] = {
     "blue_green": (BlueGreenArgs, BLUE_GREEN_RULES),
     "canary": (CanaryArgs, CANARY_RULES),
     "gate": (GateArgs, GATE_RULES),
+    "autoscale": (AutoscaleArgs, AUTOSCALE_RULES),
 }
 """The HelloAppArgs fields that group the settings of a strategy or feature: class and rules."""
 

@@ -67,6 +67,7 @@ def color_deployment(
         labels=color_selector(args, color),
         replicas=args.replicas if live else args.idle_replicas(),
         version=args.color_version(color),
+        autoscaled=True,
     )
 
 

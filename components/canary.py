@@ -25,6 +25,7 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
         labels=app_labels(args),
         replicas=args.replicas - canary_pods,
         version=(args.message, args.image),
+        autoscaled=True,
     )
     canary_labels = {**app_labels(args), "track": "canary"}
     canary = app_deployment(

@@ -13,6 +13,12 @@ from .pod import Message, SecretText, pod_template
 from .workload import Home
 
 
+# Pulumi owns what it declares: a field that someone changed by hand (kubectl scale, kubectl set
+# image) is taken back by the next `pulumi up` instead of failing with a server-side-apply
+# conflict. Fields it does not declare, the autoscaler's replica count among them, stay theirs.
+DEPLOYMENT_ANNOTATIONS = {"pulumi.com/patchForce": "true"}
+
+
 def app_labels(args: HelloAppArgs) -> dict[str, str]:
     """The label every pod of the app carries: the stable app name (selectors cannot change
     without replacing a Deployment, so versions never go into selectors)."""
@@ -30,17 +36,24 @@ def app_deployment(
     replicas: int,
     version: tuple[str, str],
     depends_on: Sequence[pulumi.Resource] = (),
+    autoscaled: bool = False,
 ) -> k8s.apps.v1.Deployment:
     """The Deployment `<deployment_name><suffix>` of `replicas` pods labelled `labels` that run
     `version` (message, image); `pulumi up` waits until its pods are ready, and changes it only
-    after `depends_on` is done."""
+    after `depends_on` is done. `autoscaled`: it serves traffic, so with autoscale on it gets a
+    HorizontalPodAutoscaler, which then owns its replica count."""
     message, image = version
     text: Message = message
     if home.message_secret is not None and message == args.message:
         text = SecretText(home.message_secret)
-    return k8s.apps.v1.Deployment(
+    with_autoscaler = autoscaled and args.autoscale.enabled
+    deployment = k8s.apps.v1.Deployment(
         name + suffix,
-        metadata={"name": args.deployment_name + suffix, "namespace": home.namespace},
+        metadata={
+            "name": args.deployment_name + suffix,
+            "namespace": home.namespace,
+            "annotations": DEPLOYMENT_ANNOTATIONS,
+        },
         spec={
             "replicas": replicas,
             "min_ready_seconds": args.min_ready_seconds,
@@ -54,7 +67,53 @@ def app_deployment(
             parent=parent,
             custom_timeouts=rollout_timeouts(args.rollout_timeout_seconds),
             depends_on=list(depends_on),
+            # The autoscaler's from the first deploy on: Pulumi neither resets nor claims it.
+            ignore_changes=["spec.replicas"] if with_autoscaler else None,
         ),
+    )
+    if with_autoscaler:
+        autoscaler(parent, name + suffix, home, args, deployment)
+    return deployment
+
+
+def autoscaler(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    deployment: k8s.apps.v1.Deployment,
+) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
+    scale = args.autoscale
+    return k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        name,
+        metadata={"name": deployment.metadata.name, "namespace": home.namespace},
+        spec={
+            "scale_target_ref": {
+                "api_version": "apps/v1",
+                "kind": "Deployment",
+                "name": deployment.metadata.name,
+            },
+            "min_replicas": scale.min_replicas,
+            "max_replicas": scale.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "average_utilization": scale.cpu_target_percent,
+                        },
+                    },
+                }
+            ],
+            "behavior": {
+                "scale_down": {
+                    "stabilization_window_seconds": scale.scale_down_stabilization_seconds
+                }
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs, Strategy
+from .deployments import app_labels
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .rolling import deploy_rolling
@@ -79,6 +80,8 @@ class HelloApp(pulumi.ComponentResource):
             message_secret(self, name, namespace_name, args) if args.secret_message else None,
         )
         workload = STRATEGIES[args.strategy](self, name, home, args)
+        if args.pdb_min_available is not None:
+            disruption_budget(self, name, home, args)
         service = app_service(
             self,
             name,
@@ -120,3 +123,19 @@ def message_secret(
         opts=pulumi.ResourceOptions(parent=parent, replace_on_changes=["stringData"]),
     )
     return secret.metadata.name
+
+
+def disruption_budget(
+    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs
+) -> k8s.policy.v1.PodDisruptionBudget:
+    """Keeps `pdb_min_available` of the app's pods (every strategy's) up while nodes drain: the
+    API server refuses an eviction that would break it."""
+    return k8s.policy.v1.PodDisruptionBudget(
+        name,
+        metadata={"name": args.deployment_name, "namespace": home.namespace},
+        spec={
+            "min_available": args.pdb_min_available,
+            "selector": {"match_labels": app_labels(args)},
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

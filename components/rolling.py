@@ -19,5 +19,6 @@ def deploy_rolling(parent: pulumi.Resource, name: str, home: Home, args: HelloAp
         labels=app_labels(args),
         replicas=args.replicas,
         version=(args.message, args.image),
+        autoscaled=True,
     )
     return Workload(selector=app_labels(args))

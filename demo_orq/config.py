@@ -126,6 +126,16 @@ def number(raw: str) -> float:
     return float(raw)
 
 
+def boolean(raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise ValueError
+    return raw == "true"
+
+
+def optional_count_or_percent(raw: str) -> int | str | None:
+    return count_or_percent(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Key:
     """One config key: how its raw string is read, and the HelloAppArgs field it sets."""
@@ -178,6 +188,12 @@ KEYS: dict[str, Key] = {
     "gateSeconds": Key(integer, "gate.seconds"),
     "gateMinSuccessPercent": Key(number, "gate.min_success_percent"),
     "gateMaxP99Ms": Key(integer, "gate.max_p99_ms"),
+    "autoscale": Key(boolean, "autoscale.enabled"),
+    "minReplicas": Key(integer, "autoscale.min_replicas"),
+    "maxReplicas": Key(integer, "autoscale.max_replicas"),
+    "cpuTargetPercent": Key(integer, "autoscale.cpu_target_percent"),
+    "scaleDownStabilizationSeconds": Key(integer, "autoscale.scale_down_stabilization_seconds"),
+    "pdbMinAvailable": Key(optional_count_or_percent, "pdb_min_available"),
     "sloAvailabilityPercent": Key(
         number_between(0, 100), own_accepted="a percentage from 0 to 100, e.g. 99.9"
     ),

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from components import HelloAppArgs
-from components.args import BlueGreenArgs, CanaryArgs, GateArgs
+from components.args import AutoscaleArgs, BlueGreenArgs, CanaryArgs, GateArgs
 from demo_orq.config import KEYS, ConfigError, DemoConfig, Slo, load
 
 CONTEXT = {"context": "kind-demo-orq"}
@@ -271,3 +271,42 @@ def test_the_idle_color_cannot_have_more_pods_than_the_live_one():
 
     assert (raised.value.key, raised.value.value) == ("idleReplicas", "4")
     assert raised.value.accepted == "an integer from 0 to replicas (3)"
+
+
+def test_autoscaling_and_the_disruption_budget_are_read_and_checked():
+    app = load(
+        {
+            **CONTEXT,
+            "autoscale": "true",
+            "minReplicas": "2",
+            "maxReplicas": "6",
+            "cpuTargetPercent": "50",
+            "scaleDownStabilizationSeconds": "15",
+            "pdbMinAvailable": "50%",
+        }
+    ).app
+
+    assert app.autoscale == AutoscaleArgs(True, 2, 6, 50, 15)
+    assert app.pdb_min_available == "50%"
+    assert load(CONTEXT).app.pdb_min_available is None
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "accepted"),
+    [
+        ({"autoscale": "yes"}, "autoscale", "true or false"),
+        ({"autoscale": "true", "replicas": "12"}, "replicas", "the autoscaler owns it"),
+        ({"minReplicas": "5", "maxReplicas": "4"}, "minReplicas", "at most max_replicas (4)"),
+        ({"minReplicas": "0"}, "minReplicas", "an integer from 1 to 50"),
+        ({"cpuTargetPercent": "0"}, "cpuTargetPercent", "percentage from 1 to 100"),
+        ({"pdbMinAvailable": "120%"}, "pdbMinAvailable", "percentage from 0% to 100%"),
+        ({"autoscale": "true", "strategy": "BlueGreen", "idleReplicas": "1"}, "idleReplicas",
+         "rests at min_replicas"),
+    ],
+)  # fmt: skip
+def test_conflicting_autoscale_settings_are_refused_naming_the_key(values, key, accepted):
+    with pytest.raises(ConfigError) as raised:
+        load({**CONTEXT, **values})
+
+    assert raised.value.key == key
+    assert accepted in raised.value.accepted

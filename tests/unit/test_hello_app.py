@@ -186,7 +186,11 @@ def test_two_instances_coexist_in_one_stack(render):
     for name, (namespace, deployment_name, service_name, node_port) in expected.items():
         assert rendered.object("Namespace", name)["metadata"]["name"] == namespace
         deployment = rendered.object("Deployment", name)
-        assert deployment["metadata"] == {"name": deployment_name, "namespace": namespace}
+        assert deployment["metadata"] == {
+            "name": deployment_name,
+            "namespace": namespace,
+            "annotations": {"pulumi.com/patchForce": "true"},
+        }
         service = rendered.object("Service", name)
         assert service["metadata"] == {
             "name": service_name,

@@ -16,6 +16,7 @@ PROVIDER_TYPE = "pulumi:providers:kubernetes"
 ADDED_TO_THE_DEMO = {
     "Namespace": {".metadata.labels"},
     "Deployment": {
+        ".metadata.annotations",
         ".spec.minReadySeconds",
         ".spec.template.spec.serviceAccountName",
         ".spec.template.spec.automountServiceAccountToken",

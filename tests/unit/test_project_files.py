@@ -54,14 +54,17 @@ def test_every_declared_key_has_a_type_and_a_description_and_only_context_is_req
     schema = project_file(project_root)["config"]
 
     for key, declared in schema.items():
-        assert declared["type"] in ("string", "integer"), key
+        assert declared["type"] in ("string", "integer", "boolean"), key
         assert len(declared["description"]) > 10, key
     assert [key for key, declared in schema.items() if "default" not in declared] == ["context"]
 
 
 def test_the_declared_defaults_are_the_components_defaults(project_root):
+    # Pulumi hands a default to the program as Go prints it: false, 3, "".
     defaults = {
-        key: str(declared["default"])
+        key: str(declared["default"]).lower()
+        if isinstance(declared["default"], bool)
+        else str(declared["default"])
         for key, declared in project_file(project_root)["config"].items()
         if "default" in declared
     }

@@ -1,0 +1,133 @@
+"""Autoscaling and the disruption budget on the real cluster (metrics-server, the HPA controller)
+with the real engine, in their own sandbox.
+
+Under a CPU load through the NodePort (loopback, bounded in time) the autoscaler scales the app
+up from minReplicas; a `pulumi up` of a new message in the scaled-up state rolls out v2 without
+resetting the replica count and without a field-manager conflict; a preview with the same config
+shows no change although the autoscaler changed the count; after the load the app scales back
+down. Then a PodDisruptionBudget makes the API server refuse an eviction that would break it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from pulumi import automation as auto
+
+from demo_orq import facts
+from demo_orq.kube import Object, kubectl, kubectl_json, ready_pods, wait_until
+from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from demo_orq.traffic import SteadyLoad
+
+pytestmark = pytest.mark.e2e
+
+SANDBOX = SANDBOXES["autoscale"]
+NAMESPACE, DEPLOYMENT = SANDBOX.namespace, facts.DEPLOYMENT
+SELECTOR = f"app={DEPLOYMENT}"
+MAX_REPLICAS = 4
+# 20% of the 50m request: a load that one pod's http-echo feels, and that this machine can send.
+AUTOSCALE = {"autoscale": "true", "replicas": "1", "minReplicas": "1",
+             "maxReplicas": str(MAX_REPLICAS), "cpuTargetPercent": "20",
+             "scaleDownStabilizationSeconds": "15"}  # fmt: skip
+LOAD_RATE = 400
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
+    return copy_project(tmp_path_factory.mktemp("autoscale") / "project")
+
+
+@pytest.fixture(scope="module")
+def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
+    SANDBOX.claim()
+    workspace = auto.LocalWorkspaceOptions(
+        work_dir=str(project.directory), env_vars=project.pulumi_env
+    )
+    stack = auto.create_stack("autoscale", work_dir=str(project.directory), opts=workspace)
+    config = {
+        **sandbox_config(SANDBOX),
+        **{f"{facts.PROJECT}:{k}": v for k, v in AUTOSCALE.items()},
+    }
+    stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
+    try:
+        yield stack
+    finally:
+        if stack.export_stack().deployment.get("resources"):
+            stack.destroy()
+        stack.workspace.remove_stack(stack.name)
+
+
+def set_config(stack: auto.Stack, **values: str) -> None:
+    stack.set_all_config(
+        {f"{facts.PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
+    )
+
+
+def replicas() -> int:
+    deployment: Object = kubectl_json("-n", NAMESPACE, "get", "deployment", DEPLOYMENT)
+    count: int = deployment["spec"]["replicas"]
+    return count
+
+
+def test_the_autoscaler_scales_up_under_load_and_pulumi_leaves_its_count_alone(
+    stack: auto.Stack, project: ProjectCopy
+) -> None:
+    stack.up(message="v1, autoscaled", on_output=print)
+    wait_until(lambda: len(ready_pods(NAMESPACE, SELECTOR)) == 1, 120, "one ready pod")
+    kubectl("-n", NAMESPACE, "get", "hpa", DEPLOYMENT)
+
+    with SteadyLoad(SANDBOX.url, rate=LOAD_RATE, workers=8, max_seconds=420) as load:
+        started = time.monotonic()
+        wait_until(lambda: replicas() >= 2, 240, "the autoscaler to add pods", interval=2)
+        scaled_up = time.monotonic() - started
+        seen = replicas()
+        print(f"\nscale-up: {seen} replicas {scaled_up:.0f} s after the load started "
+              f"({load.report.requests_per_second():.0f} req/s)")  # fmt: skip
+
+        set_config(stack, message=facts.V2_MESSAGE)
+        before_up = replicas()
+        stack.up(message="v2 while scaled up", on_output=print)
+        after_up = replicas()
+        print(f"pulumi up of v2: replicas {before_up} before, {after_up} after")
+        assert after_up >= min(before_up, 2), "pulumi up reset the autoscaler's replica count"
+
+        preview = project.pulumi("preview", "--stack", stack.name, "--expect-no-changes",
+                                 check=False)  # fmt: skip
+        assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert load.report.failures == [], load.report.failures[:5]
+    images = {pod["spec"]["containers"][0]["args"][0] for pod in ready_pods(NAMESPACE, SELECTOR)}
+    assert images == {f"-text={facts.V2_MESSAGE}"}
+
+    started = time.monotonic()
+    wait_until(lambda: replicas() == 1, 300, "the autoscaler to remove pods", interval=2)
+    print(f"scale-down: back to 1 replica {time.monotonic() - started:.0f} s after the load")
+
+
+def test_an_eviction_that_would_break_the_budget_is_refused(stack: auto.Stack) -> None:
+    set_config(stack, autoscale="false", replicas="2", pdbMinAvailable="2")
+    stack.up(message="a budget of 2 available pods", on_output=print)
+    wait_until(lambda: len(ready_pods(NAMESPACE, SELECTOR)) == 2, 120, "two ready pods")
+    budget = kubectl_json("-n", NAMESPACE, "get", "pdb", DEPLOYMENT)
+    wait_until(
+        lambda: (
+            kubectl_json("-n", NAMESPACE, "get", "pdb", DEPLOYMENT)["status"].get("currentHealthy")
+            == 2
+        ),
+        60,
+        "the budget to count 2 healthy pods",
+    )
+    assert budget["spec"]["minAvailable"] == 2
+
+    pod = ready_pods(NAMESPACE, SELECTOR)[0]["metadata"]["name"]
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": pod, "namespace": NAMESPACE}}  # fmt: skip
+    refused = kubectl("create", "--raw", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/eviction",
+                      "-f", "-", stdin=json.dumps(eviction), check=False)  # fmt: skip
+
+    print(f"\neviction of {pod}: {refused.stderr.strip()}")
+    assert refused.returncode != 0
+    assert "disruption budget" in refused.stderr, refused.stderr
+    assert pod in {p["metadata"]["name"] for p in ready_pods(NAMESPACE, SELECTOR)}
