@@ -299,8 +299,8 @@ def check_autoscale(args: HelloAppArgs) -> None:
         raise InvalidArgsError(
             "replicas",
             args.replicas,
-            f"with autoscale on, a first replica count from min_replicas ({scale.min_replicas}) "
-            f"to max_replicas ({scale.max_replicas}): the autoscaler owns it after the first deploy",
+            f"with autoscale on, a first replica count from min_replicas ({scale.min_replicas}) to "
+            f"max_replicas ({scale.max_replicas}): the autoscaler owns it after the first deploy",
         )
     if args.strategy == "BlueGreen" and args.blue_green.idle_replicas is not None:
         raise InvalidArgsError(

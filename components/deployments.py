@@ -12,7 +12,6 @@ from .args import HelloAppArgs
 from .pod import Message, SecretText, pod_template
 from .workload import Home
 
-
 # Pulumi owns what it declares: a field that someone changed by hand (kubectl scale, kubectl set
 # image) is taken back by the next `pulumi up` instead of failing with a server-side-apply
 # conflict. Fields it does not declare, the autoscaler's replica count among them, stay theirs.

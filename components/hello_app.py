@@ -8,9 +8,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs, Strategy
-from .deployments import app_labels
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
+from .deployments import app_labels
 from .rolling import deploy_rolling
 from .service import app_service, service_url
 from .workload import Home, Workload
