@@ -24,6 +24,8 @@ def in_plain_sight(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(in_plain_sight(item) for item in value)
     return value if isinstance(value, str) else ""
+
+
 CONTEXT = {"context": "demo-orq"}
 
 
