@@ -18,7 +18,6 @@ COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-schedule
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
          kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward
          net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables)
-ADDON_DEPLOYMENTS=(coredns metrics-server)
 
 kubectl_admin() { "$KUBE_BIN/kubectl" --kubeconfig "$CONF/admin.kubeconfig" "$@"; }
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
@@ -626,7 +625,8 @@ cmd_down() {
 # untouched: containerd's shims and the containers live on while containerd is away.
 cmd_restart() {
   local component="" kill=false arg accepted
-  accepted="$(IFS=,; echo "${COMPONENTS[*]}" | sed 's/,/, /g')"
+  accepted="$(printf '%s, ' "${COMPONENTS[@]}")"
+  accepted="${accepted%, }"
   for arg in "$@"; do
     case $arg in
       --kill) kill=true ;;

@@ -98,6 +98,7 @@ render() {
   local template=$1 out=$2 name pairs=()
   shift 2
   for name in "${TEMPLATE_VARS[@]}"; do pairs+=("$name=${!name}"); done
+  # shellcheck disable=SC2016  # Python code: its $ are string.Template's
   python3 -c '
 import os, string, sys
 template, out, *pairs = sys.argv[1:]
