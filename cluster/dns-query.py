@@ -4,6 +4,7 @@ how `cluster.sh` checks that the cluster DNS answers (the machine's resolver is 
 
 Usage: dns-query.py NAME SERVER [PORT]   prints the addresses, one a line; exit 1 if none.
 """
+
 import random
 import socket
 import struct
@@ -22,7 +23,9 @@ def skip_name(message: bytes, offset: int) -> int:
 def query(name: str, server: str, port: int = 53, timeout: float = 2.0) -> list[str]:
     ident = random.randrange(1 << 16)
     header = struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0)  # recursion desired, 1 question
-    question = b"".join(bytes([len(label)]) + label.encode() for label in name.rstrip(".").split("."))
+    question = b"".join(
+        bytes([len(label)]) + label.encode() for label in name.rstrip(".").split(".")
+    )
     packet = header + question + b"\0" + struct.pack(">HH", 1, 1)  # type A, class IN
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
@@ -35,10 +38,10 @@ def query(name: str, server: str, port: int = 53, timeout: float = 2.0) -> list[
     addresses = []
     for _ in range(answers):
         offset = skip_name(reply, offset)
-        rtype, _, _, length = struct.unpack(">HHIH", reply[offset:offset + 10])
+        rtype, _, _, length = struct.unpack(">HHIH", reply[offset : offset + 10])
         offset += 10
         if rtype == 1 and length == 4:
-            addresses.append(socket.inet_ntoa(reply[offset:offset + 4]))
+            addresses.append(socket.inet_ntoa(reply[offset : offset + 4]))
         offset += length
     return addresses
 

@@ -5,6 +5,7 @@ holding one static binary, without Docker or a registry.
 Usage: make-image.py --tag REF --binary PATH --dest /name --out image.tar [--arg A ...]
 The output is byte-for-byte reproducible for the same inputs.
 """
+
 import argparse
 import hashlib
 import io
