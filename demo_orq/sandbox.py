@@ -75,6 +75,9 @@ SANDBOXES: dict[str, Sandbox] = {
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
     "bench-helm": Sandbox("orq-bench-helm", 30382),
     "report": Sandbox("orq-report", 30480),
+    "cluster-dns": Sandbox("orq-cluster-dns", 31000),
+    "cluster-faults": Sandbox("orq-cluster-faults", 31010),
+    "cluster-security": Sandbox("orq-cluster-security", 31020),
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.

@@ -22,13 +22,13 @@ import pytest
 
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl
-from demo_orq.sandbox import Sandbox
+from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import delete_namespace
 
 pytestmark = pytest.mark.cluster
 
 CLUSTER_DIR = PROJECT_DIR / "cluster"
-SANDBOX = Sandbox("orq-cluster-security", 31020)  # no Service: the node port stays unused
+SANDBOX = SANDBOXES["cluster-security"]  # no Service: the node port stays unused
 
 
 def lib_settings(*names: str) -> dict[str, str]:

@@ -24,15 +24,15 @@ import pytest
 
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
-from demo_orq.sandbox import Sandbox
+from demo_orq.sandbox import SANDBOXES, Sandbox
 from demo_orq.traffic import SteadyLoad, get_once
 from tests.cluster.helpers import delete_namespace
 
 pytestmark = pytest.mark.cluster
 
 CLUSTER_SH = PROJECT_DIR / "cluster" / "cluster.sh"
-DNS_SANDBOX = Sandbox("orq-cluster-dns", 31000)  # its Service is a ClusterIP: no node port used
-FAULTS_SANDBOX = Sandbox("orq-cluster-faults", 31010)
+DNS_SANDBOX = SANDBOXES["cluster-dns"]  # its Service is a ClusterIP: no node port used
+FAULTS_SANDBOX = SANDBOXES["cluster-faults"]
 ECHO_IMAGE = "hashicorp/http-echo:0.2.3"
 NETCHECK_IMAGE = "localhost/demo-orq/netcheck:1.0"
 DNS_MESSAGE = "found by name"
