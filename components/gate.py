@@ -84,9 +84,9 @@ def probe(props: dict[str, Any], what: str) -> Verdict:
                       time.monotonic() - started)  # fmt: skip
     misses = []
     if success < float(props["min_success_percent"]):
-        misses.append(f"{success:.1f}% succeeded (min {props['min_success_percent']}%)")
+        misses.append(f"{success:.1f}% succeeded (min {float(props['min_success_percent']):g}%)")
     if p99 != p99 or p99 > float(props["max_p99_ms"]):
-        misses.append(f"p99 {p99:.0f} ms (max {props['max_p99_ms']} ms)")
+        misses.append(f"p99 {p99:.0f} ms (max {float(props['max_p99_ms']):g} ms)")
     if misses:
         errors = sorted({answer.error or "" for answer in report.failures})[:3]
         raise GateFailedError(
