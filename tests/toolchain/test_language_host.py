@@ -14,7 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
 from toolchain import pulumi_language_python as language_host_module
@@ -277,3 +277,33 @@ def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(tmp
     run.join(timeout=10)
     assert not run.is_alive()
     assert responses[0].error == "Program exited with non-zero exit code: -15"
+
+
+def test_the_host_started_by_the_engine_serves_without_importing_the_whole_sdk():
+    """Run as a program, the host loads only the SDK's generated gRPC modules (stand-in
+    packages, see stand_in_sdk_packages) and still answers the engine."""
+    probe = (
+        "import runpy, sys, threading\n"
+        "sys.argv = [sys.argv[1], '127.0.0.1:1']\n"
+        "def report():\n"
+        "    import time; time.sleep(0.5)\n"
+        "    print('sdk settings loaded:', 'pulumi.runtime.settings' in sys.modules, flush=True)\n"
+        "threading.Thread(target=report, daemon=True).start()\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    host = subprocess.Popen(
+        [sys.executable, "-c", probe, language_host_module.__file__],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert host.stdout is not None
+        port = host.stdout.readline().strip()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = language_pb2_grpc.LanguageRuntimeStub(channel).GetPluginInfo(
+                empty_pb2.Empty(), timeout=10
+            )
+        assert info.version == language_host_module.HOST_VERSION
+        assert host.stdout.readline().strip() == "sdk settings loaded: False"
+    finally:
+        stop(host)
