@@ -307,3 +307,26 @@ def test_the_host_started_by_the_engine_serves_without_importing_the_whole_sdk()
         assert host.stdout.readline().strip() == "sdk settings loaded: False"
     finally:
         stop(host)
+
+
+def test_the_program_runner_starts_as_python_script_would_and_keeps_exit_handlers(
+    tmp_path, monkeypatch
+):
+    """program_command runs pulumi-language-python-exec with its own argv, sys.path[0] and
+    __main__; the program's exit handlers and exit code are kept, and the collector is frozen
+    last (the interpreter then skips the cyclic collections of its shutdown)."""
+    script = tmp_path / "runner"
+    script.write_text(
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('handler', gc.get_freeze_count() == 0, flush=True))\n"
+        "print(__name__, __file__, sys.argv[1:], sys.path[0], flush=True)\n"
+        "sys.exit(7)\n"
+    )
+    monkeypatch.setattr(language_host_module, "EXEC_SCRIPT", script)
+    command = [*language_host_module.program_command(sys.executable), "--stack=dev", "prog"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 7, completed.stderr
+    assert completed.stdout.splitlines() == [
+        f"__main__ {script} ['--stack=dev', 'prog'] {tmp_path}",
+        "handler True",
+    ]
