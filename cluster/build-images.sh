@@ -4,6 +4,10 @@
 # from their published Go modules (images/<name>/go.mod pins the version, go.sum the hashes).
 # cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
+if (($#)); then
+  printf "error: unexpected argument '%s' for %s (accepted: none)\n" "$1" "${0##*/}" >&2
+  exit 2
+fi
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

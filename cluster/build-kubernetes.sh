@@ -3,6 +3,10 @@
 # module (through the module proxy) into $CACHE/kubernetes/$KUBE_VERSION/bin, with the
 # backported fixes of patches/*.patch applied to a copy of the module. A second run is a no-op.
 set -euo pipefail
+if (($#)); then
+  printf "error: unexpected argument '%s' for %s (accepted: none)\n" "$1" "${0##*/}" >&2
+  exit 2
+fi
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the local cluster runs on (idempotent).
 set -euo pipefail
+if (($#)); then
+  printf "error: unexpected argument '%s' for %s (accepted: none)\n" "$1" "${0##*/}" >&2
+  exit 2
+fi
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
