@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
@@ -67,10 +68,27 @@ class Verdict:
         }
 
 
+WARM_UP_SECONDS = 30
+"""At most this long for the candidate's Service to answer once before the gate measures: the
+pods are Ready, but the node's forwarding rules for a new Service follow a moment later."""
+
+
+def wait_for_first_answer(url: str) -> None:
+    from demo_orq.traffic import get_once
+
+    parts = urlsplit(url)
+    deadline = time.monotonic() + WARM_UP_SECONDS
+    while time.monotonic() < deadline:
+        if get_once(parts.hostname or "", parts.port or 80, parts.path or "/", 2).body is not None:
+            return
+        time.sleep(0.2)
+
+
 def probe(props: dict[str, Any], what: str) -> Verdict:
     """Sends the gate's requests to `props["url"]` and judges them; raises when they fail."""
     from demo_orq.traffic import SteadyLoad  # the provider process imports it on demand
 
+    wait_for_first_answer(props["url"])
     started = time.monotonic()
     rate = int(props["requests_per_second"])
     with SteadyLoad(props["url"], rate=rate, workers=min(8, rate), only_loopback=False) as load:
