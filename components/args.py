@@ -235,6 +235,7 @@ class HelloAppArgs:
         check_blue_green(self)
         check_autoscale(self)
         check_node_ports(self)
+        check_gate(self)
 
     def color_version(self, color: Color) -> tuple[str, str]:
         """(message, image) that the slot of `color` runs."""
@@ -307,6 +308,16 @@ def check_autoscale(args: HelloAppArgs) -> None:
             "blue_green.idle_replicas",
             args.blue_green.idle_replicas,
             "none with autoscale on: the idle color rests at min_replicas",
+        )
+
+
+def check_gate(args: HelloAppArgs) -> None:
+    """The gate probes the candidate from where Pulumi runs: through a node port."""
+    probed = {"BlueGreen": "blue_green.preview_node_port", "Canary": "canary.node_port"}
+    field = probed.get(args.strategy)
+    if field and args.gate.seconds > 0 and field not in args.node_ports():
+        raise InvalidArgsError(
+            field, None, "a node port while the gate is on (gate.seconds 0 turns it off)"
         )
 
 

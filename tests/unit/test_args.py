@@ -6,7 +6,7 @@ from dataclasses import fields
 import pytest
 
 from components import HelloApp, HelloAppArgs, InvalidArgsError
-from components.args import RULES
+from components.args import RULES, BlueGreenArgs, CanaryArgs, GateArgs
 
 
 def test_every_field_has_a_rule():
@@ -55,3 +55,18 @@ def test_a_program_that_builds_the_component_directly_is_protected_too(render):
 
     with pytest.raises(ValueError, match=r"HelloAppArgs\.replicas: 500"):
         render(program)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "group", "field"),
+    [("BlueGreen", "blue_green", "preview_node_port"), ("Canary", "canary", "node_port")],
+)
+def test_the_gate_needs_a_node_port_to_probe_the_candidate_through(strategy, group, field):
+    groups = {"blue_green": BlueGreenArgs, "canary": CanaryArgs}
+    without_port = {group: groups[group](**{field: None})}
+
+    with pytest.raises(InvalidArgsError) as raised:
+        HelloAppArgs(strategy=strategy, **without_port)
+
+    assert raised.value.field == f"{group}.{field}"
+    assert HelloAppArgs(strategy=strategy, gate=GateArgs(seconds=0), **without_port)
