@@ -313,13 +313,14 @@ def test_the_program_runner_starts_as_python_script_would_and_keeps_exit_handler
     tmp_path, monkeypatch
 ):
     """program_command runs pulumi-language-python-exec with its own argv, sys.path[0] and
-    __main__; the program's exit handlers and exit code are kept, and the collector is frozen
-    last (the interpreter then skips the cyclic collections of its shutdown)."""
+    __main__, the SDK already imported and frozen out of the collector's scans; the program's
+    exit handlers and exit code are kept."""
     script = tmp_path / "runner"
     script.write_text(
         "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('handler', gc.get_freeze_count() == 0, flush=True))\n"
+        "atexit.register(lambda: print('handler', flush=True))\n"
         "print(__name__, __file__, sys.argv[1:], sys.path[0], flush=True)\n"
+        "print('pulumi' in sys.modules, gc.get_freeze_count() > 0, flush=True)\n"
         "sys.exit(7)\n"
     )
     monkeypatch.setattr(language_host_module, "EXEC_SCRIPT", script)
@@ -328,5 +329,6 @@ def test_the_program_runner_starts_as_python_script_would_and_keeps_exit_handler
     assert completed.returncode == 7, completed.stderr
     assert completed.stdout.splitlines() == [
         f"__main__ {script} ['--stack=dev', 'prog'] {tmp_path}",
-        "handler True",
+        "True True",
+        "handler",
     ]
