@@ -1,22 +1,37 @@
-"""The benchmark command: runs the cases, prints the table and writes it as JSON.
+"""The benchmark command: runs the cases, prints the tables and writes them as JSON and Markdown.
 
-bench/run.sh [--runs N] [--cases 1,2,...] [--out bench/results/<timestamp>.json]
+bench/run.sh [--runs N] [--cases tools,overhead] [--operations upgrade,...]
+             [--variants COMMIT,COMMIT+NAME=VALUE,...] [--out FILE]
+
+Cases: tools (Pulumi, kubectl and Helm side by side, overhead above the cluster's own time),
+overhead (where Pulumi's start-up goes), cuts (Pulumi's overhead with the language host of
+each commit in --variants, side by side), scaling (a stack of 1, 10, 30 apps, minutes),
+evaluation (the many-apps program under mocks). Default: tools,overhead.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
-from bench.demo_cases import DEMO_CASES, run_demo_cases
+from bench.compare import (
+    OPERATIONS,
+    Comparison,
+    format_comparison,
+    markdown_comparison,
+    run_comparison,
+)
+from bench.cuts import DEFAULT_VARIANTS, run_cuts
 from bench.machine import describe, format_machine
 from bench.overhead import run_overhead
 from bench.scaling import run_evaluation, run_scaling
 from bench.timing import Figures, format_table
 
-ALL_CASES = ("1", "2", "3", "4", "5", "6", "7", "8", "overhead")
+ALL_CASES = ("tools", "overhead", "cuts", "scaling", "evaluation")
+DEFAULT_CASES = ("tools", "overhead")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -24,24 +39,47 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
     parser.add_argument(
         "--cases",
-        default=",".join(ALL_CASES),
-        help=f"comma-separated subset of {','.join(ALL_CASES)} (default: all); "
-        "any of 1,2,3,4,7,8 deploys the demo, which also times 1, 2 and 4",
+        default=",".join(DEFAULT_CASES),
+        help=f"comma-separated subset of {','.join(ALL_CASES)} (default: "
+        f"{','.join(DEFAULT_CASES)})",
+    )
+    operations = [operation.key for operation in OPERATIONS]
+    parser.add_argument(
+        "--operations",
+        default=",".join(operations),
+        help=f"tools case: subset of {','.join(operations)} (deploy and uninstall always run)",
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(DEFAULT_VARIANTS),
+        help="cuts case: language host commits (WORKTREE: the working tree's), each optionally "
+        f"with +NAME=VALUE settings (default: {','.join(DEFAULT_VARIANTS)})",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="JSON file to write (default bench/results/<timestamp>.json)",
+        help="JSON file to write, a .md beside it (default bench/results/<timestamp>.json)",
     )
     arguments = parser.parse_args(argv)
     arguments.cases = {case.strip() for case in arguments.cases.split(",") if case.strip()}
-    unknown = arguments.cases - set(ALL_CASES)
-    if unknown or arguments.runs < 1:
-        parser.error(f"unknown cases {sorted(unknown)}" if unknown else "--runs must be at least 1")
+    arguments.operations = {op.strip() for op in arguments.operations.split(",") if op.strip()}
+    if arguments.cases - set(ALL_CASES):
+        parser.error(
+            f"argument --cases: unknown {sorted(arguments.cases - set(ALL_CASES))} "
+            f"(accepted: {', '.join(ALL_CASES)})"
+        )
+    if arguments.operations - set(operations):
+        parser.error(
+            f"argument --operations: unknown {sorted(arguments.operations - set(operations))} "
+            f"(accepted: {', '.join(operations)})"
+        )
+    arguments.variants = tuple(v.strip() for v in arguments.variants.split(",") if v.strip())
+    if arguments.runs < 1:
+        parser.error(f"argument --runs: must be at least 1, got {arguments.runs}")
     arguments.out = (
         arguments.out or RESULTS / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     )
@@ -53,40 +91,75 @@ def main(argv: list[str] | None = None) -> None:
     machine = describe()
     print(format_machine(machine), flush=True)
     figures = Figures()
+    comparison: Comparison | None = None
     started = time.monotonic()
     try:
+        if "tools" in arguments.cases:
+            comparison = run_comparison(arguments.runs, arguments.operations)
         if "overhead" in arguments.cases:
             run_overhead(arguments.runs, figures)
-        if "6" in arguments.cases:
+        if "cuts" in arguments.cases:
+            run_cuts(arguments.runs, figures, arguments.variants)
+        if "evaluation" in arguments.cases:
             run_evaluation(arguments.runs, figures)
-        if arguments.cases & DEMO_CASES:
-            run_demo_cases(arguments.runs, arguments.cases, figures)
-        if "5" in arguments.cases:
+        if "scaling" in arguments.cases:
             run_scaling(arguments.runs, figures)
     finally:
         # Whatever was measured is shown, also when a case failed half-way.
         total = time.monotonic() - started
-        print(
-            f"\n{format_table(figures)}\n\nmedian [min..max] over the runs; total benchmark time "
-            f"{total / 60:.1f} min"
+        machine["load average at end"] = load_average()
+        report(arguments, machine, comparison, figures, total)
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def report(
+    arguments: argparse.Namespace,
+    machine: dict[str, str],
+    comparison: Comparison | None,
+    figures: Figures,
+    total: float,
+) -> None:
+    sections = []
+    if comparison is not None:
+        sections.append(
+            f"{format_comparison(comparison)}\n\n"
+            f"median [min..max] over {arguments.runs} runs; xN: the median as a multiple of the "
+            "fastest tool's; cluster = first pod change -> the last pod Ready (uninstall: "
+            "namespace gone), from API watch events stamped on arrival; before / after: the "
+            "tool's time before the cluster's first change and after its last (negative: it "
+            "returned before the cluster was done); overhead = before + after (after >= 0); "
+            "1st probe: runs whose new pods were all Ready at their first readiness probe"
         )
-        arguments.out.parent.mkdir(parents=True, exist_ok=True)
-        arguments.out.write_text(
-            json.dumps(
-                {
-                    "machine": machine,
-                    "runs": arguments.runs,
-                    "cases": sorted(arguments.cases),
-                    "total_seconds": total,
-                    "figures": [figure.as_dict() for figure in figures],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n",
-            encoding="utf-8",
+    if any(True for _ in figures):
+        sections.append(f"{format_table(figures)}\n\nmedian [min..max] over the runs")
+    print("\n\n" + "\n\n".join(sections))
+    print(f"\nload average at end {machine['load average at end']}; total benchmark time "
+          f"{total / 60:.1f} min")  # fmt: skip
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    arguments.out.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "runs": arguments.runs,
+                "cases": sorted(arguments.cases),
+                "total_seconds": total,
+                "comparison": comparison.as_dict() if comparison else None,
+                "figures": [figure.as_dict() for figure in figures],
+            },
+            indent=2,
+            ensure_ascii=False,
         )
-        print(f"written to {arguments.out}")
+        + "\n",
+        encoding="utf-8",
+    )
+    if comparison is not None:
+        arguments.out.with_suffix(".md").write_text(
+            markdown_comparison(comparison) + "\n", encoding="utf-8"
+        )
+    print(f"written to {arguments.out}")
 
 
 if __name__ == "__main__":

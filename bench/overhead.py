@@ -1,10 +1,12 @@
 """Where Pulumi's time goes outside the cluster: the start-up of each process it runs, and a
 preview of programs that do less and less than the demo.
 
+- the CLI: `pulumi version`;
 - language host: the demo-orq Python language host (toolchain/pulumi_language_python.py), from
-  spawn to the port it announces;
+  spawn to the port it announces (the engine starts it twice per command);
 - provider: the pulumi-resource-kubernetes plugin, from spawn to its port;
-- Python imports of the program (pulumi, pulumi_kubernetes, the component);
+- Python: start-up and imports of the program (pulumi, pulumi_kubernetes, the component), and the
+  exit after them, run plainly and as the language host runs the program (PROGRAM_BOOTSTRAP);
 - `pulumi preview` of an empty Python program (engine + language host + Python), of a program
   with only the Kubernetes provider (+ provider start and configure), and of the demo itself.
 """
@@ -22,14 +24,18 @@ from pathlib import Path
 from bench.timing import Figures, stopwatch
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
+from toolchain.pulumi_language_python import PROGRAM_BOOTSTRAP
 
 OVERHEAD = "10 start-up overhead"
 
 PYTHON = str(PROJECT_DIR / "venv" / "bin" / "python")
 PROGRAM_IMPORTS = (
-    "import pulumi, pulumi_kubernetes as k8s, components; "
-    "k8s.core.v1.Namespace, k8s.core.v1.Service, k8s.apps.v1.Deployment"
+    "import pulumi, pulumi_kubernetes as k8s, components, demo_orq.config\n"
+    "k8s.core.v1.Namespace, k8s.core.v1.ServiceAccount, k8s.core.v1.Service\n"
+    "k8s.apps.v1.Deployment\n"
+    "print('imported', flush=True)\n"
 )
+"""What the program imports before it registers a resource, then a line for the stopwatch."""
 
 EMPTY_PROGRAM = "import pulumi\n"
 PROVIDER_ONLY_PROGRAM = """\
@@ -57,6 +63,7 @@ def seconds_to_port(command: list[str], cwd: Path) -> float:
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
+    assert process.stdout is not None
     try:
         port = process.stdout.readline().strip()
         elapsed = time.monotonic() - started
@@ -66,6 +73,31 @@ def seconds_to_port(command: list[str], cwd: Path) -> float:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def import_and_exit_seconds(command: list[str]) -> tuple[float, float]:
+    """(spawn -> the program's modules imported, imported -> process gone) of a Python process
+    that runs PROGRAM_IMPORTS: the start-up and the shutdown the engine waits for."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    imported = time.monotonic()
+    if process.wait(timeout=120) != 0 or line != "imported":
+        raise AssertionError(f"{command[:3]} failed ({process.returncode}), printed {line!r}")
+    return imported - started, time.monotonic() - imported
+
+
+def measure_program_process(figures: Figures, script: Path) -> None:
+    """The program's imports and exit, run plainly and as the language host runs it."""
+    ways = {
+        "plain python": [PYTHON, str(script)],
+        "as the language host runs it": [PYTHON, "-c", PROGRAM_BOOTSTRAP, str(script)],
+    }
+    for way, command in ways.items():
+        imported, exited = import_and_exit_seconds(command)
+        figures.add(OVERHEAD, f"python: start + the program's imports, {way}", imported)
+        figures.add(OVERHEAD, f"python: exit after them, {way}", exited)
 
 
 def process_seconds(command: list[str]) -> float:
@@ -95,16 +127,17 @@ def run_overhead(runs: int, figures: Figures) -> None:
             ),
             "pulumi preview, the demo (nothing deployed)": copy_project(root / "demo"),
         }
+        # Beside the program, so that its packages import as they do for the program.
+        imports = root / "demo" / "bench_imports.py"
+        imports.write_text(PROGRAM_IMPORTS, encoding="utf-8")
         for project in projects.values():
             project.new_stack("bench", cluster_location())
         try:
             for _ in range(runs):
+                cli_start = process_seconds([require_pulumi_cli(), "version"])
+                figures.add(OVERHEAD, "pulumi version (the CLI's start-up)", cli_start)
                 figures.add(OVERHEAD, "python -c pass", process_seconds([PYTHON, "-c", "pass"]))
-                figures.add(
-                    OVERHEAD,
-                    "python: import the program's modules",
-                    process_seconds([PYTHON, "-c", PROGRAM_IMPORTS]),
-                )
+                measure_program_process(figures, imports)
                 figures.add(
                     OVERHEAD,
                     "language host: spawn -> port",

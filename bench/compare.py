@@ -1,0 +1,299 @@
+"""The headline case: Pulumi, kubectl and Helm run the demo's operations on the same cluster, in
+the same run, each in its own sandbox, and each operation's time is split into the cluster's own
+time and the tool's overhead above it (bench/spans.py).
+
+Every run deploys from nothing and ends with an uninstall; the tools take turns operation by
+operation inside a run, in an order that rotates from run to run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+from bench.spans import (
+    ClusterWork,
+    Span,
+    deleting,
+    deletion_work,
+    pods_after,
+    ready,
+    rollout_work,
+    split,
+    template,
+)
+from bench.timing import format_number
+from bench.tools import REPLICAS, SCALED, V1, V2, Tool, make_tools
+from bench.watch import ApiWatch, namespace_watch, pod_watch
+from demo_orq import facts
+from demo_orq.kube import namespace_exists
+
+SELECTOR = f"app={facts.DEPLOYMENT}"
+SETTLE_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Operation:
+    key: str
+    title: str
+    action: str
+    """The Tool method that performs it."""
+    version: tuple[str, int] | None = None
+    """(message, replicas) prepared before it, untimed."""
+    replicas: int | None = None
+    """The pods the cluster must have Ready after it; None: it changes no pod."""
+    removes: bool = False
+
+
+OPERATIONS = (
+    Operation("deploy", f"cold deploy (v1, {REPLICAS} pods)", "apply", (V1, REPLICAS), REPLICAS),
+    Operation("upgrade", f"upgrade v1 -> v2 ({REPLICAS} pods)", "apply", (V2, REPLICAS), REPLICAS),
+    Operation("no-change", "no-change check", "check_no_change"),
+    Operation("rollback", "rollback to v1 (previous)", "rollback", None, REPLICAS),
+    Operation("scale", f"scale {REPLICAS} -> {SCALED}", "scale", (V1, SCALED), SCALED),
+    Operation("uninstall", "uninstall (namespace gone)", "uninstall", removes=True),
+)
+
+
+@dataclass
+class Comparison:
+    """The spans of every (operation, tool), one per run."""
+
+    tools: list[str]
+    commands: dict[str, dict[str, str]] = field(default_factory=dict)
+    spans: dict[tuple[str, str], list[Span]] = field(default_factory=dict)
+
+    def add(self, operation: str, tool: str, span: Span) -> None:
+        self.spans.setdefault((operation, tool), []).append(span)
+
+    def of(self, operation: str, tool: str) -> list[Span]:
+        return self.spans.get((operation, tool), [])
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "tools": self.tools,
+            "commands": self.commands,
+            "spans": [
+                {"operation": operation, "tool": tool, "runs": [span_dict(s) for s in spans]}
+                for (operation, tool), spans in self.spans.items()
+            ],
+        }
+
+
+def span_dict(span: Span) -> dict[str, object]:
+    return {
+        "total": span.total,
+        "cluster": span.cluster,
+        "overhead": span.overhead,
+        "before": span.before,
+        "after": span.after,
+        "first_probe": span.first_probe,
+    }
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float]) -> str:
+    """`median [min..max]`, or the value of a single run."""
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return format_number(values[0])
+    return (
+        f"{format_number(median(values))} "
+        f"[{format_number(min(values))}..{format_number(max(values))}]"
+    )
+
+
+def ratios(medians: list[float]) -> list[str]:
+    """Each median as a multiple of the smallest (`x1.0` for the fastest); none when a median
+    is not positive (a ratio to zero or to a negative overhead means nothing)."""
+    if any(not value > 0 for value in medians):
+        return [""] * len(medians)
+    fastest = min(medians)
+    return [f" x{value / fastest:.1f}" for value in medians]
+
+
+MeasureRow = tuple[str, Callable[[Span], float | None], bool]
+MEASURES: tuple[MeasureRow, ...] = (
+    ("total s", lambda span: span.total, True),
+    ("overhead s", lambda span: span.overhead, True),
+    ("cluster s", lambda span: span.cluster, False),
+    ("before / after s", lambda span: None, False),
+)
+
+
+def rows(comparison: Comparison) -> list[list[str]]:
+    """The table: per operation, total, overhead, cluster, before/after, probes."""
+    table = [["operation", "measure", *comparison.tools]]
+    for operation in OPERATIONS:
+        spans = [comparison.of(operation.key, tool) for tool in comparison.tools]
+        if not any(spans):
+            continue
+        title = operation.title
+        for measure, read, with_ratio in MEASURES:
+            if operation.replicas is None and not operation.removes and measure != "total s":
+                continue
+            if measure == "before / after s":
+                cells = [before_after(runs) for runs in spans]
+            else:
+                values = [[v for v in map(read, runs) if v is not None] for runs in spans]
+                shown = ratios([median(v) for v in values]) if with_ratio else [""] * len(values)
+                cells = [spread(v) + ratio for v, ratio in zip(values, shown, strict=True)]
+            table.append([title, measure, *cells])
+            title = ""
+        if operation.replicas is not None:
+            table.append(["", "first probe / early", *[probes(runs) for runs in spans]])
+    return table
+
+
+def before_after(runs: list[Span]) -> str:
+    before = [span.before for span in runs if span.before is not None]
+    after = [span.after for span in runs if span.after is not None]
+    if not before:
+        return "-"
+    return f"{format_number(median(before))} / {format_number(median(after))}"
+
+
+def probes(runs: list[Span]) -> str:
+    """`k/N first, e early`: runs whose new pods were all Ready at their first readiness probe,
+    and runs in which the tool returned before the cluster was done."""
+    first = sum(1 for span in runs if span.first_probe)
+    early = sum(1 for span in runs if span.after is not None and span.after < 0)
+    text = f"{first}/{len(runs)} at 1st probe"
+    return text + (f", {early} returned early" if early else "")
+
+
+def format_comparison(comparison: Comparison) -> str:
+    table = rows(comparison)
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    lines = []
+    for index, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def markdown_comparison(comparison: Comparison) -> str:
+    table = rows(comparison)
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    return "\n".join(lines)
+
+
+def wait_for_work(
+    pods: ApiWatch,
+    namespaces: ApiWatch,
+    operation: Operation,
+    started: float,
+) -> ClusterWork:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if operation.removes:
+            work = deletion_work(pods.snapshot(), namespaces.snapshot(), started)
+        else:
+            assert operation.replicas is not None
+            work = rollout_work(pods.initial, pods.snapshot(), started, operation.replicas)
+        if work is not None:
+            return work
+        time.sleep(0.1)
+    raise TimeoutError(
+        f"the cluster did not finish '{operation.title}' in {SETTLE_TIMEOUT_SECONDS}s; "
+        f"pods now: {pod_summary(pods)}"
+    )
+
+
+def pod_summary(pods: ApiWatch) -> str:
+    """name (template, Ready, deleting) of each pod the watch knows, for a failure message."""
+    state = pods_after(pods.initial, pods.snapshot())
+    described = [
+        f"{pod['metadata']['name']} ({template(pod)}, ready={ready(pod)}, deleting={deleting(pod)})"
+        for pod in state.values()
+    ]
+    return ", ".join(described) or "none"
+
+
+def measure(tool: Tool, operation: Operation, pods: ApiWatch, namespaces: ApiWatch) -> Span:
+    if operation.version is not None:
+        tool.prepare(*operation.version)
+    action: Callable[[], None] = getattr(tool, operation.action)
+    started = time.monotonic()
+    action()
+    ended = time.monotonic()
+    if operation.replicas is None and not operation.removes:
+        return split(started, ended, None)
+    return split(started, ended, wait_for_work(pods, namespaces, operation, started))
+
+
+def refuse_existing_namespaces(tools: list[Tool]) -> None:
+    taken = [ns for tool in tools for ns in tool.namespaces() if namespace_exists(ns)]
+    if taken:
+        raise SystemExit(
+            f"namespaces {taken} already exist (another run or test?): the benchmark deploys "
+            "its own and will not touch them"
+        )
+
+
+def run_comparison(runs: int, operations: set[str] | None = None) -> Comparison:
+    """`runs` rounds of the operations (all, or those named; deploy and uninstall always)."""
+    chosen = [
+        op
+        for op in OPERATIONS
+        if operations is None or op.key in operations or op.key in ("deploy", "uninstall")
+    ]
+    tools: list[Tool] = []
+    try:
+        tools = make_tools()
+        refuse_existing_namespaces(tools)
+        comparison = Comparison(
+            [tool.name for tool in tools], {tool.name: tool.commands for tool in tools}
+        )
+        for run in range(runs):
+            order = tools[run % len(tools) :] + tools[: run % len(tools)]
+            print(
+                f"[bench] run {run + 1}/{runs}: {', '.join(tool.name for tool in order)}",
+                flush=True,
+            )
+            run_round(order, chosen, comparison)
+        return comparison
+    finally:
+        for tool in tools:
+            tool.close()
+
+
+def run_round(tools: list[Tool], operations: list[Operation], comparison: Comparison) -> None:
+    """One run: every tool performs every operation, taking turns operation by operation."""
+    with ExitStack() as stack:
+        watches = [
+            (
+                stack.enter_context(pod_watch(tool.sandbox.namespace, SELECTOR)),
+                stack.enter_context(namespace_watch(tool.sandbox.namespace)),
+            )
+            for tool in tools
+        ]
+        try:
+            for operation in operations:
+                for tool, (pods, namespaces) in zip(tools, watches, strict=True):
+                    span = measure(tool, operation, pods, namespaces)
+                    comparison.add(operation.key, tool.name, span)
+                    print(f"[bench]   {tool.name:8} {operation.key:10} {describe(span)}")
+        except BaseException:
+            for tool in tools:
+                tool.clean_up()
+            raise
+    for tool in tools:
+        # Helm leaves its release namespace behind; nothing else is left after an uninstall.
+        tool.clean_up()
+
+
+def describe(span: Span) -> str:
+    text = f"{span.total:6.2f} s"
+    if span.cluster is not None:
+        text += f"  cluster {span.cluster:5.2f}  before {span.before:5.2f}  after {span.after:5.2f}"
+    return text
