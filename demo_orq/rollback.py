@@ -130,9 +130,13 @@ def read_history(stack: auto.Stack) -> list[auto.UpdateSummary]:
         raise RollbackError(f"cannot read the history of stack '{stack.name}': {error}") from error
 
 
-def replace_config(stack: auto.Stack, config: auto.ConfigMap) -> None:
-    """Make the stack's configuration exactly `config`."""
-    stale = [key for key in stack.get_all_config() if key not in config]
+def replace_config(
+    stack: auto.Stack, config: auto.ConfigMap, present: auto.ConfigMap | None = None
+) -> None:
+    """Make the stack's configuration exactly `config` (`present`: what it is now, when known,
+    saves reading it again: each read is a `pulumi config` run)."""
+    present = stack.get_all_config() if present is None else present
+    stale = [key for key in present if key not in config]
     if stale:
         stack.remove_all_config(stale)
     stack.set_all_config(config)
@@ -145,7 +149,7 @@ def rollback(
     target = choose_update(read_history(stack), number)
     wanted = restorable_config(target)
     current = stack.get_all_config()
-    replace_config(stack, wanted)
+    replace_config(stack, wanted, current)
     try:
         return stack.up(message=f"rollback to update {target.number}", on_output=on_output)
     except auto.CommandError:

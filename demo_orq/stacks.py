@@ -24,4 +24,5 @@ def select_stack(name: str, work_dir: Path) -> auto.Stack:
             f"no stack '{name}' in {work_dir} (stacks: {', '.join(known) or 'none'}); "
             f"create it with: pulumi stack init {name}"
         )
-    return auto.select_stack(stack_name=name, work_dir=str(work_dir))
+    # The same workspace: another would check the CLI's version again (`pulumi version`).
+    return auto.Stack.select(name, workspace)
