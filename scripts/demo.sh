@@ -54,13 +54,12 @@ put_stack_file_back() {
 
 setup() {
   step "0) Set up what is missing: the Pulumi toolchain and the cluster"
-  toolchain/ensure.sh
+  if [[ "$stack" == dev ]]; then scripts/setup.sh; else scripts/setup.sh --no-cluster; fi
   # shellcheck source=toolchain/env.sh
   source toolchain/env.sh
   eval "$(python -m demo_orq.facts)"
   forward_port="${forward_port:-$DEMO_PORT_FORWARD_PORT}"
   if [[ "$stack" == dev ]]; then
-    cluster/up.sh
     eval "$(cluster/status.sh --env)"
   else
     kind get clusters | grep -qx demo-orq ||

@@ -14,11 +14,10 @@ lint() {
   mypy
 }
 
-toolchain/ensure.sh
+scripts/setup.sh
 # shellcheck source=toolchain/env.sh
 source toolchain/env.sh
 lint
-cluster/up.sh
 eval "$(cluster/status.sh --env)"
 if [[ $# -eq 0 ]]; then
   set -- tests
