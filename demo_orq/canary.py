@@ -99,7 +99,7 @@ def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
         result = up(stack, f"canary {weight}%: {plan.target}", say)
         outputs = result.outputs
         say(
-            f"weight {weight}% -> {outputs['canaryEffectiveWeight'].value}% of the pods; gate: "
+            f"weight {weight}% -> {float(outputs['canaryEffectiveWeight'].value):g}% of the pods; gate: "
             f"{outputs['gateResult'].value if 'gateResult' in outputs else 'off'}"
         )
         say(f"answers: {describe_split(answers_split(outputs['url'].value, plan.sample_seconds))}")

@@ -41,6 +41,11 @@ build_provider() {
   # The provider's go.mod points the SDK at ../sdk (not in the module): use the published SDK.
   (cd "$src" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
                              -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_KUBERNETES_VERSION")
+  local patch
+  for patch in $(provider_patches); do
+    log "applying $(basename "$patch")"
+    (cd "$src" && git apply -p1 "$patch")
+  done
   # main.go embeds schema-embed.json and terraform-mapping-embed.json, generated from the committed files.
   (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION="$PULUMI_KUBERNETES_VERSION" go run -mod=mod generate.go)
   (cd "$src" && CGO_ENABLED=0 go build -mod=mod -trimpath \

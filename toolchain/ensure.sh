@@ -80,13 +80,14 @@ ensure_pulumi_cli() {
 ensure_kubernetes_provider() {
   # shellcheck source=toolchain/env.sh
   source "$toolchain_root/env.sh"
-  if pulumi plugin ls 2>/dev/null | grep -Eq "^kubernetes +resource +$PULUMI_KUBERNETES_VERSION "; then
+  local built; built="$(provider_dir)/bin/pulumi-resource-kubernetes"
+  local installed="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"
+  if [[ -x "$built" ]] && cmp -s "$built" "$installed"; then
     log "plugin kubernetes $PULUMI_KUBERNETES_VERSION already installed"
     return
   fi
   "$toolchain_root/build-go.sh" provider
-  pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" \
-    --file "$(provider_dir)/bin/pulumi-resource-kubernetes"
+  pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" --reinstall --file "$built"
   log "plugin kubernetes $PULUMI_KUBERNETES_VERSION installed"
 }
 

@@ -9,7 +9,13 @@ log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[toolchain] error: %s\n' "$*" >&2; exit 1; }
 
 cli_dir() { echo "$cache_root/pulumi/v$PULUMI_VERSION"; }
-provider_dir() { echo "$cache_root/pulumi-kubernetes/v$PULUMI_KUBERNETES_VERSION"; }
+# The provider is built with the project's patches (toolchain/patches/pulumi-kubernetes): the
+# cache is keyed by their content too, so that a changed patch builds a new provider.
+provider_patches() { ls "$toolchain_root"/patches/pulumi-kubernetes/*.patch 2>/dev/null || true; }
+provider_dir() {
+  local sum; sum="$(provider_patches | xargs -r cat | sha256sum | cut -c1-12)"
+  echo "$cache_root/pulumi-kubernetes/v$PULUMI_KUBERNETES_VERSION-$sum"
+}
 actionlint_dir() { echo "$cache_root/actionlint/v$ACTIONLINT_VERSION"; }
 helm_dir() { echo "$cache_root/helm/v$HELM_VERSION"; }
 

@@ -70,7 +70,7 @@ EVIDENCE = {
         ["rolled back: rollback to update", "watched: ", "0 failed"],
     ),
     "Canary": (
-        ["weight 25% -> 40.0% of the pods", "weight 50%", "promoted; answers: 100% "],
+        ["weight 25% -> 40% of the pods", "weight 50%", "promoted; answers: 100% "],
         ["rolled back: rollback to update", "0 failed"],
     ),
     "Recreate": (["a brief downtime", "watched: ", "downtime"],
