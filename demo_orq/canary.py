@@ -98,10 +98,9 @@ def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
         set_config(stack, **version, canaryWeight=str(weight))
         result = up(stack, f"canary {weight}%: {plan.target}", say)
         outputs = result.outputs
-        say(
-            f"weight {weight}% -> {float(outputs['canaryEffectiveWeight'].value):g}% of the pods; gate: "
-            f"{outputs['gateResult'].value if 'gateResult' in outputs else 'off'}"
-        )
+        share = float(outputs["canaryEffectiveWeight"].value)
+        gate = outputs["gateResult"].value if "gateResult" in outputs else "off"
+        say(f"weight {weight}% -> {share:g}% of the pods; gate: {gate}")
         say(f"answers: {describe_split(answers_split(outputs['url'].value, plan.sample_seconds))}")
         if weight < 100:
             time.sleep(plan.pause_seconds)
