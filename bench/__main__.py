@@ -124,14 +124,16 @@ def report(
 ) -> None:
     sections = []
     if comparison is not None:
+        done = arguments.runs - len(comparison.failed_runs)
+        failed = "".join(f"\nleft out: {run.splitlines()[0]}" for run in comparison.failed_runs)
         sections.append(
             f"{format_comparison(comparison)}\n\n"
-            f"median [min..max] over {arguments.runs} runs; xN: the median as a multiple of the "
+            f"median [min..max] over {done} runs; xN: the median as a multiple of the "
             "fastest tool's; cluster = first pod change -> the last pod Ready (uninstall: "
             "namespace gone), from API watch events stamped on arrival; before / after: the "
             "tool's time before the cluster's first change and after its last (negative: it "
             "returned before the cluster was done); overhead = before + after (after >= 0); "
-            "1st probe: runs whose new pods were all Ready at their first readiness probe"
+            f"1st probe: runs whose new pods were all Ready at their first readiness probe{failed}"
         )
     if any(True for _ in figures):
         sections.append(f"{format_table(figures)}\n\nmedian [min..max] over the runs")

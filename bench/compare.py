@@ -65,9 +65,14 @@ class Comparison:
     tools: list[str]
     commands: dict[str, dict[str, str]] = field(default_factory=dict)
     spans: dict[tuple[str, str], list[Span]] = field(default_factory=dict)
+    traces: dict[tuple[str, str], list[list[list[object]]]] = field(default_factory=dict)
+    failed_runs: list[str] = field(default_factory=list)
 
-    def add(self, operation: str, tool: str, span: Span) -> None:
+    def add(
+        self, operation: str, tool: str, span: Span, trace: list[list[object]] | None = None
+    ) -> None:
         self.spans.setdefault((operation, tool), []).append(span)
+        self.traces.setdefault((operation, tool), []).append(trace or [])
 
     def of(self, operation: str, tool: str) -> list[Span]:
         return self.spans.get((operation, tool), [])
@@ -76,8 +81,14 @@ class Comparison:
         return {
             "tools": self.tools,
             "commands": self.commands,
+            "failed_runs": self.failed_runs,
             "spans": [
-                {"operation": operation, "tool": tool, "runs": [span_dict(s) for s in spans]}
+                {
+                    "operation": operation,
+                    "tool": tool,
+                    "runs": [span_dict(s) for s in spans],
+                    "pod_events": self.traces.get((operation, tool), []),
+                }
                 for (operation, tool), spans in self.spans.items()
             ],
         }
@@ -219,7 +230,10 @@ def pod_summary(pods: ApiWatch) -> str:
     return ", ".join(described) or "none"
 
 
-def measure(tool: Tool, operation: Operation, pods: ApiWatch, namespaces: ApiWatch) -> Span:
+def measure(
+    tool: Tool, operation: Operation, pods: ApiWatch, namespaces: ApiWatch
+) -> tuple[Span, list[list[object]]]:
+    """The operation's span, and the pod events during it (compact, for a second look)."""
     if operation.version is not None:
         tool.prepare(*operation.version)
     action: Callable[[], None] = getattr(tool, operation.action)
@@ -227,8 +241,19 @@ def measure(tool: Tool, operation: Operation, pods: ApiWatch, namespaces: ApiWat
     action()
     ended = time.monotonic()
     if operation.replicas is None and not operation.removes:
-        return split(started, ended, None)
-    return split(started, ended, wait_for_work(pods, namespaces, operation, started))
+        return split(started, ended, None), []
+    work = wait_for_work(pods, namespaces, operation, started)
+    return split(started, ended, work), trace(pods, started, max(ended, work.done))
+
+
+def trace(pods: ApiWatch, started: float, ended: float) -> list[list[object]]:
+    """[seconds since start, event, pod, template, Ready, deleting] of the pod events between."""
+    return [
+        [round(event.arrived - started, 3), event.type, event.object["metadata"]["name"],
+         template(event.object), ready(event.object), deleting(event.object)]
+        for event in pods.snapshot()
+        if started - 0.5 <= event.arrived <= ended + 0.5
+    ]  # fmt: skip
 
 
 def refuse_existing_namespaces(tools: list[Tool]) -> None:
@@ -260,7 +285,15 @@ def run_comparison(runs: int, operations: set[str] | None = None) -> Comparison:
                 f"[bench] run {run + 1}/{runs}: {', '.join(tool.name for tool in order)}",
                 flush=True,
             )
-            run_round(order, chosen, comparison)
+            try:
+                run_round(order, chosen, comparison)
+            except Exception as error:
+                # On a shared machine a run can fail for reasons of its own (a component
+                # restarted, a plugin reinstalled): it is reported and left out, whole.
+                print(f"[bench] run {run + 1} failed and is left out: {error}", flush=True)
+                comparison.failed_runs.append(f"run {run + 1}: {str(error)[:2000]}")
+        if len(comparison.failed_runs) == runs:
+            raise RuntimeError(f"every run failed: {comparison.failed_runs}")
         return comparison
     finally:
         for tool in tools:
@@ -268,7 +301,8 @@ def run_comparison(runs: int, operations: set[str] | None = None) -> Comparison:
 
 
 def run_round(tools: list[Tool], operations: list[Operation], comparison: Comparison) -> None:
-    """One run: every tool performs every operation, taking turns operation by operation."""
+    """One run: every tool performs every operation, taking turns operation by operation; its
+    figures count only once the whole run went through."""
     with ExitStack() as stack:
         watches = [
             (
@@ -277,16 +311,19 @@ def run_round(tools: list[Tool], operations: list[Operation], comparison: Compar
             )
             for tool in tools
         ]
+        measured: list[tuple[str, str, Span, list[list[object]]]] = []
         try:
             for operation in operations:
                 for tool, (pods, namespaces) in zip(tools, watches, strict=True):
-                    span = measure(tool, operation, pods, namespaces)
-                    comparison.add(operation.key, tool.name, span)
+                    span, events = measure(tool, operation, pods, namespaces)
+                    measured.append((operation.key, tool.name, span, events))
                     print(f"[bench]   {tool.name:8} {operation.key:10} {describe(span)}")
         except BaseException:
             for tool in tools:
                 tool.clean_up()
             raise
+    for operation_key, tool_name, span, events in measured:
+        comparison.add(operation_key, tool_name, span, events)
     for tool in tools:
         # Helm leaves its release namespace behind; nothing else is left after an uninstall.
         tool.clean_up()
