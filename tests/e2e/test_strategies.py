@@ -60,7 +60,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[auto.Stack]:
         work_dir=str(project.directory), env_vars=project.pulumi_env
     )
     stack = auto.create_stack("strategies", work_dir=str(project.directory), opts=workspace)
-    config = {**sandbox_config(SANDBOX), f"{facts.PROJECT}:replicas": str(REPLICAS)}
+    config = {
+        **sandbox_config(SANDBOX),
+        f"{facts.PROJECT}:replicas": str(REPLICAS),
+        f"{facts.PROJECT}:gateSeconds": "5",  # 250 requests: enough to judge, short for the suite
+    }
     stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
     try:
         yield stack
