@@ -154,6 +154,7 @@ def run_cuts(runs: int, figures: Figures, specs: tuple[str, ...] = DEFAULT_VARIA
             for kind in kinds:
                 for variant in variants:
                     figures.get(CUTS, row(measure, kind, variant))
+        failures = 0
         for run in range(1, runs + 1):
             for variant in variants:
                 print(f"[bench] cuts run {run}/{runs}: {variant.label}", flush=True)
@@ -162,5 +163,11 @@ def run_cuts(runs: int, figures: Figures, specs: tuple[str, ...] = DEFAULT_VARIA
                         measure_rollout(tool, pods, V1, "cold deploy", variant, figures)
                         measure_rollout(tool, pods, V2, "v1->v2 rollout", variant, figures)
                         measure_preview(tool, variant, figures)
+                    except Exception as error:
+                        # As in the tools case: reported, and the other runs go on.
+                        print(f"[bench] cuts run {run} of {variant.label} failed: {error}")
+                        failures += 1
                     finally:
                         tool.clean_up()
+        if failures == runs * len(variants):
+            raise RuntimeError("every run of the cuts case failed")
