@@ -23,7 +23,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from .facts import PROJECT, PROJECT_DIR
-from .stacks import StackError, select_stack
+from .stacks import StackError, select_stack, set_config
 from .traffic import SteadyLoad
 
 Say = Callable[[str], None]
@@ -65,10 +65,6 @@ def check_stack(stack: auto.Stack) -> None:
             f"stack '{stack.name}' already has a canary at weight {weight.value}%: finish or "
             "abort it first (pulumi config set canaryWeight 0 and pulumi up)"
         )
-
-
-def set_config(stack: auto.Stack, **values: str) -> None:
-    stack.set_all_config({key(name): auto.ConfigValue(value) for name, value in values.items()})
 
 
 def up(stack: auto.Stack, message: str, say: Say) -> auto.UpResult:

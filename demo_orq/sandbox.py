@@ -4,13 +4,17 @@ throwaway copies of the project with their own local backend."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pulumi import automation as auto
 
 from . import facts
 from .kube import namespace_exists
@@ -183,3 +187,36 @@ def copy_project(destination: Path) -> ProjectCopy:
     (destination / "venv").symlink_to(facts.PROJECT_DIR / "venv")
     (destination / ".state").mkdir()
     return ProjectCopy(destination)
+
+
+@contextlib.contextmanager
+def sandbox_stack(
+    project: ProjectCopy, name: str, sandbox: Sandbox, **config: str
+) -> Iterator[auto.Stack]:
+    """A new stack `name` of the project copy, deploying into `sandbox` (which it claims) with
+    `config` on top; destroyed and removed afterwards, also when a test failed half-way."""
+    sandbox.claim()
+    workspace = auto.LocalWorkspaceOptions(
+        work_dir=str(project.directory), env_vars=project.pulumi_env
+    )
+    stack = auto.create_stack(name, work_dir=str(project.directory), opts=workspace)
+    values = {**sandbox_config(sandbox), **{f"{facts.PROJECT}:{k}": v for k, v in config.items()}}
+    stack.set_all_config({key: auto.ConfigValue(value) for key, value in values.items()})
+    try:
+        yield stack
+    finally:
+        if (stack.export_stack().deployment or {}).get("resources"):
+            destroy(stack)
+        stack.workspace.remove_stack(stack.name)
+
+
+def destroy(stack: auto.Stack, attempts: int = 3) -> None:
+    """Destroys the stack, retrying while the cluster is briefly unreachable (a restart)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            stack.destroy(on_output=print)
+            return
+        except auto.CommandError:
+            if attempt == attempts:
+                raise
+            time.sleep(20)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
+from .facts import PROJECT
+
 
 class StackError(Exception):
     """The stack cannot be used (no Pulumi CLI, no such stack): nothing was changed."""
@@ -26,3 +28,10 @@ def select_stack(name: str, work_dir: Path) -> auto.Stack:
         )
     # The same workspace: another would check the CLI's version again (`pulumi version`).
     return auto.Stack.select(name, workspace)
+
+
+def set_config(stack: auto.Stack, **values: str) -> None:
+    """Sets `demo-orq:<key>` to each value in the stack's config."""
+    stack.set_all_config(
+        {f"{PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
+    )

@@ -19,7 +19,8 @@ from pulumi import automation as auto
 
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl, kubectl_json, ready_pods, wait_until
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_stack
+from demo_orq.stacks import set_config
 from demo_orq.traffic import SteadyLoad
 
 pytestmark = pytest.mark.e2e
@@ -42,28 +43,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
 
 @pytest.fixture(scope="module")
 def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
-    SANDBOX.claim()
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(project.directory), env_vars=project.pulumi_env
-    )
-    stack = auto.create_stack("autoscale", work_dir=str(project.directory), opts=workspace)
-    config = {
-        **sandbox_config(SANDBOX),
-        **{f"{facts.PROJECT}:{k}": v for k, v in AUTOSCALE.items()},
-    }
-    stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
-    try:
+    with sandbox_stack(project, "autoscale", SANDBOX, **AUTOSCALE) as stack:
         yield stack
-    finally:
-        if stack.export_stack().deployment.get("resources"):
-            stack.destroy()
-        stack.workspace.remove_stack(stack.name)
-
-
-def set_config(stack: auto.Stack, **values: str) -> None:
-    stack.set_all_config(
-        {f"{facts.PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
-    )
 
 
 def replicas() -> int:

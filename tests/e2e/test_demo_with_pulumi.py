@@ -32,8 +32,9 @@ from demo_orq.sandbox import (
     ProjectCopy,
     copy_project,
     require_pulumi_cli,
-    sandbox_config,
+    sandbox_stack,
 )
+from demo_orq.stacks import set_config
 from demo_orq.timeline import Recorder, save
 from demo_orq.traffic import SteadyLoad
 from tests.cluster.helpers import wait_for_only_answer
@@ -62,18 +63,8 @@ def project(tmp_path_factory) -> ProjectCopy:
 
 @pytest.fixture(scope="module")
 def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
-    SANDBOX.claim()
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(project.directory), env_vars=project.pulumi_env
-    )
-    stack = auto.create_stack("e2e", work_dir=str(project.directory), opts=workspace)
-    config = sandbox_config(SANDBOX)
-    stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
-    yield stack
-    # Leave nothing behind, even when a test failed half-way.
-    if stack.export_stack().deployment.get("resources"):
-        stack.destroy()
-    stack.workspace.remove_stack(stack.name)
+    with sandbox_stack(project, "e2e", SANDBOX) as stack:
+        yield stack
 
 
 def wait_for_answer(url: str, text: str) -> None:
@@ -84,11 +75,6 @@ def wait_for_answer(url: str, text: str) -> None:
 
 def up(stack: auto.Stack, message: str) -> auto.UpResult:
     return stack.up(message=message, on_output=print)
-
-
-def set_config(stack: auto.Stack, **values: str) -> None:
-    for key, value in values.items():
-        stack.set_config(f"{facts.PROJECT}:{key}", auto.ConfigValue(value))
 
 
 class UnavailabilityWatch:

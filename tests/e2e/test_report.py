@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from demo_orq.sandbox import (
     ProjectCopy,
     copy_project,
     require_pulumi_cli,
-    sandbox_config,
+    sandbox_stack,
 )
 
 pytestmark = pytest.mark.e2e
@@ -52,35 +51,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
 
 @pytest.fixture(scope="module")
 def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
-    SANDBOX.claim()
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(project.directory), env_vars=project.pulumi_env
-    )
-    stack = auto.create_stack(STACK, work_dir=str(project.directory), opts=workspace)
-    try:
-        config = {**sandbox_config(SANDBOX), f"{facts.PROJECT}:replicas": str(REPLICAS)}
-        stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
+    with sandbox_stack(project, STACK, SANDBOX, replicas=str(REPLICAS)) as stack:
         stack.up(message="v1", on_output=print)
         wait_until(lambda: deployment_settled(NAMESPACE, facts.DEPLOYMENT, REPLICAS), 120, "v1")
         yield stack
-    finally:
-        # Leave nothing behind, even when a test or the deployment failed half-way.
-        if stack.export_stack().deployment.get("resources"):
-            destroy(stack)
-        stack.workspace.remove_stack(stack.name)
-        wait_until(lambda: not namespace_exists(NAMESPACE), 180, f"{NAMESPACE} to be gone")
-
-
-def destroy(stack: auto.Stack, attempts: int = 3) -> None:
-    """Destroys the stack, retrying while the cluster is briefly unreachable (a restart)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            stack.destroy(on_output=print)
-            return
-        except auto.CommandError:
-            if attempt == attempts:
-                raise
-            time.sleep(20)
+    wait_until(lambda: not namespace_exists(NAMESPACE), 180, f"{NAMESPACE} to be gone")
 
 
 def report(project: ProjectCopy, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -21,7 +21,8 @@ from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from demo_orq.sandbox import SANDBOXES, copy_project, sandbox_stack
+from demo_orq.stacks import set_config
 from demo_orq.traffic import Answer, SteadyLoad, TrafficReport
 from tests.cluster.helpers import answers
 
@@ -54,30 +55,12 @@ class Run:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[auto.Stack]:
-    SANDBOX.claim()
-    project: ProjectCopy = copy_project(tmp_path_factory.mktemp("strategies") / "project")
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(project.directory), env_vars=project.pulumi_env
-    )
-    stack = auto.create_stack("strategies", work_dir=str(project.directory), opts=workspace)
-    config = {
-        **sandbox_config(SANDBOX),
-        f"{facts.PROJECT}:replicas": str(REPLICAS),
-        f"{facts.PROJECT}:gateSeconds": "5",  # 250 requests: enough to judge, short for the suite
-    }
-    stack.set_all_config({key: auto.ConfigValue(value) for key, value in config.items()})
-    try:
+    project = copy_project(tmp_path_factory.mktemp("strategies") / "project")
+    # A gate of 5 s (250 requests) is enough to judge and keeps the suite short.
+    with sandbox_stack(
+        project, "strategies", SANDBOX, replicas=str(REPLICAS), gateSeconds="5"
+    ) as stack:
         yield stack
-    finally:
-        if stack.export_stack().deployment.get("resources"):
-            stack.destroy()
-        stack.workspace.remove_stack(stack.name)
-
-
-def set_config(stack: auto.Stack, **values: str) -> None:
-    stack.set_all_config(
-        {f"{facts.PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
-    )
 
 
 def up_under_load(stack: auto.Stack, message: str, url: str = SANDBOX.url) -> Run:
