@@ -21,7 +21,9 @@ from bench.compare import (
     OPERATIONS,
     Comparison,
     format_comparison,
+    format_rows,
     markdown_comparison,
+    ratio_rows,
     run_comparison,
 )
 from bench.cuts import DEFAULT_VARIANTS, run_cuts
@@ -126,8 +128,9 @@ def report(
     if comparison is not None:
         done = arguments.runs - len(comparison.failed_runs)
         failed = "".join(f"\nleft out: {run.splitlines()[0]}" for run in comparison.failed_runs)
+        ratios = format_rows(ratio_rows(comparison, "pulumi"))
         sections.append(
-            f"{format_comparison(comparison)}\n\n"
+            f"{format_comparison(comparison)}\n\n{ratios}\n\n"
             f"median [min..max] over {done} runs; xN: the median as a multiple of the "
             "fastest tool's; cluster = first pod change -> the last pod Ready (uninstall: "
             "namespace gone), from API watch events stamped on arrival; before / after: the "

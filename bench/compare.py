@@ -181,7 +181,31 @@ def probes(runs: list[Span]) -> str:
 
 
 def format_comparison(comparison: Comparison) -> str:
-    table = rows(comparison)
+    return format_rows(rows(comparison))
+
+
+def ratio_rows(comparison: Comparison, tool: str) -> list[list[str]]:
+    """`tool`'s medians divided by each other tool's, total and overhead, per operation."""
+    others = [other for other in comparison.tools if other != tool]
+    table = [
+        ["operation", *[f"total {tool}/{o}" for o in others],
+         *[f"overhead {tool}/{o}" for o in others]]
+    ]  # fmt: skip
+    for operation in OPERATIONS:
+        mine = comparison.of(operation.key, tool)
+        if not mine:
+            continue
+        cells = []
+        for read in (lambda span: span.total, lambda span: span.overhead):
+            for other in others:
+                theirs = median([read(span) for span in comparison.of(operation.key, other)])
+                ours = median([read(span) for span in mine])
+                cells.append(f"{ours / theirs:.1f}" if theirs > 0 else "-")
+        table.append([operation.title, *cells])
+    return table
+
+
+def format_rows(table: list[list[str]]) -> str:
     widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
     lines = []
     for index, row in enumerate(table):
@@ -191,11 +215,17 @@ def format_comparison(comparison: Comparison) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def markdown_comparison(comparison: Comparison) -> str:
-    table = rows(comparison)
+def markdown_rows(table: list[list[str]]) -> str:
     lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
     lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
     return "\n".join(lines)
+
+
+def markdown_comparison(comparison: Comparison) -> str:
+    text = markdown_rows(rows(comparison))
+    if "pulumi" in comparison.tools and len(comparison.tools) > 1:
+        text += "\n\nMedian ratios:\n\n" + markdown_rows(ratio_rows(comparison, "pulumi"))
+    return text
 
 
 def wait_for_work(

@@ -4,7 +4,13 @@ asserted."""
 import json
 import math
 
-from bench.compare import Comparison, format_comparison, markdown_comparison, ratios
+from bench.compare import (
+    Comparison,
+    format_comparison,
+    markdown_comparison,
+    ratio_rows,
+    ratios,
+)
 from bench.spans import Span, all_at_first_probe, deletion_work, rollout_work, split
 from bench.timing import Figure, Figures, format_figure, format_table, stopwatch
 from bench.watch import Event
@@ -151,3 +157,17 @@ def test_the_comparison_table_has_the_tools_side_by_side_with_probes_and_early_r
     assert "| no-change check | total s | 1.50 x1.3 | 1.12 x1.0 |" in markdown_comparison(
         comparison
     )
+
+
+def test_the_ratios_divide_pulumis_medians_by_each_other_tools():
+    comparison = Comparison(["pulumi", "kubectl", "helm"])
+    for tool, total in (("pulumi", 3.0), ("kubectl", 1.0), ("helm", 2.0)):
+        comparison.add("no-change", tool, Span(total))
+    table = ratio_rows(comparison, "pulumi")
+    assert table[0][1:] == [
+        "total pulumi/kubectl",
+        "total pulumi/helm",
+        "overhead pulumi/kubectl",
+        "overhead pulumi/helm",
+    ]
+    assert table[1] == ["no-change check", "3.0", "1.5", "3.0", "1.5"]
