@@ -80,7 +80,6 @@ SANDBOXES: dict[str, Sandbox] = {
     "bench-helm": Sandbox("orq-bench-helm", 30382),
     "report": Sandbox("orq-report", 30480),
     "cluster-dns": Sandbox("orq-cluster-dns", 31000),
-    "cluster-faults": Sandbox("orq-cluster-faults", 31010),
     "cluster-security": Sandbox("orq-cluster-security", 31020),
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),

@@ -4,49 +4,28 @@
   cluster are not resolved (nothing is forwarded off the machine).
 - The API server from pods, through the `kubernetes` Service.
 - The metrics API (metrics-server): `kubectl top nodes` and `kubectl top pods`.
-- Faults: each component killed (SIGKILL) and restarted by `cluster.sh restart` under a steady
-  load through a NodePort (every failed request counted), then an unclean stop of the whole
-  cluster (`cluster.sh kill`) and `cluster/up.sh`, timed until the app answers again.
 
-Own namespaces (orq-cluster-dns, orq-cluster-faults) and node port 31010. The fault tests
-restart the shared cluster, so they come last in this file.
+Its own namespace, orq-cluster-dns. The cluster's faults (each component killed and restarted,
+an unclean stop of the whole node) are in tests/faults, with the program deployed by Pulumi.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
 from demo_orq.sandbox import SANDBOXES, Sandbox
-from demo_orq.traffic import SteadyLoad, get_once
 from tests.cluster.helpers import delete_namespace
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_SH = PROJECT_DIR / "cluster" / "cluster.sh"
 DNS_SANDBOX = SANDBOXES["cluster-dns"]  # its Service is a ClusterIP: no node port used
-FAULTS_SANDBOX = SANDBOXES["cluster-faults"]
 ECHO_IMAGE = "hashicorp/http-echo:0.2.3"
 NETCHECK_IMAGE = "localhost/demo-orq/netcheck:1.0"
 DNS_MESSAGE = "found by name"
-FAULTS_MESSAGE = "still here"
-COMPONENTS = (
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-    "containerd",
-)
-LOAD_RATE = 150  # requests per second through the NodePort during each fault
 HARDENED = {
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
@@ -65,8 +44,8 @@ def restricted_namespace(name: str) -> Object:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
-def echo_app(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> list[Object]:
-    """http-echo saying `text` behind a Service `echo` (a NodePort one when `node_port`)."""
+def echo_app(sandbox: Sandbox, text: str, replicas: int) -> list[Object]:
+    """http-echo saying `text` behind a ClusterIP Service `echo`."""
     labels = {"app": "echo"}
     container = {
         "name": "echo",
@@ -87,11 +66,7 @@ def echo_app(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> lis
         "metadata": {"name": "echo", "namespace": sandbox.namespace},
         "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": template},
     }
-    port: Object = {"port": 80, "targetPort": 8080}
-    spec: Object = {"selector": labels, "ports": [port]}
-    if node_port:
-        spec["type"] = "NodePort"
-        port["nodePort"] = sandbox.node_port
+    spec: Object = {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -101,9 +76,9 @@ def echo_app(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> lis
     return [deployment, service]
 
 
-def deploy_echo(sandbox: Sandbox, text: str, replicas: int, node_port: bool) -> None:
+def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
     sandbox.claim()
-    apply(restricted_namespace(sandbox.namespace), *echo_app(sandbox, text, replicas, node_port))
+    apply(restricted_namespace(sandbox.namespace), *echo_app(sandbox, text, replicas))
     wait_until(
         lambda: deployment_settled(sandbox.namespace, "echo", replicas),
         120,
@@ -148,7 +123,7 @@ def run_netcheck(namespace: str, name: str, *args: str) -> list[Object]:
 @pytest.fixture(scope="module")
 def dns_app(cluster_node: Object) -> Iterator[str]:
     """http-echo behind a ClusterIP Service in orq-cluster-dns; yields the Service's IP."""
-    deploy_echo(DNS_SANDBOX, DNS_MESSAGE, replicas=1, node_port=False)
+    deploy_echo(DNS_SANDBOX, DNS_MESSAGE, replicas=1)
     try:
         yield kubectl_json("-n", DNS_SANDBOX.namespace, "get", "service", "echo")["spec"][
             "clusterIP"
@@ -227,90 +202,3 @@ def test_the_add_ons_run_in_kube_system_under_the_restricted_profile(cluster_nod
         container = pod["spec"]["containers"][0]
         assert container["imagePullPolicy"] == "Never", container
         assert pod["status"]["phase"] == "Running", pod["status"]
-
-
-# ------------------------------------------------------------------ faults (restart the cluster)
-
-
-def cluster(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout)
-
-
-def pod_identities(namespace: str) -> dict[str, int]:
-    """Each pod's name and its containers' restart count."""
-    return {
-        pod["metadata"]["name"]: sum(c["restartCount"] for c in pod["status"]["containerStatuses"])
-        for pod in pods(namespace, "app=echo")
-    }
-
-
-@pytest.fixture(scope="module")
-def faults_app(cluster_node: Object) -> Iterator[str]:
-    """Three http-echo pods behind NodePort 31010; yields the URL."""
-    deploy_echo(FAULTS_SANDBOX, FAULTS_MESSAGE, replicas=3, node_port=True)
-    try:
-        yield FAULTS_SANDBOX.url
-    finally:
-        delete_namespace(FAULTS_SANDBOX.namespace)
-
-
-@pytest.mark.parametrize("component", COMPONENTS)
-def test_the_app_keeps_answering_while_a_component_is_killed_and_restarted(
-    faults_app: str, component: str
-) -> None:
-    before = pod_identities(FAULTS_SANDBOX.namespace)
-    with SteadyLoad(faults_app, rate=LOAD_RATE) as load:
-        time.sleep(2)
-        started = time.monotonic()
-        restart = cluster("restart", component, "--kill")
-        seconds = time.monotonic() - started
-        time.sleep(5)  # and a while after it is back
-    report = load.report
-    print(f"\nrestart {component} --kill: {seconds:.1f}s until healthy; {report.summary()}")
-    assert restart.returncode == 0, restart.stderr
-    assert "cluster healthy" in restart.stderr, restart.stderr
-    # Every component and add-on healthy (metrics-server needs two good scrapes of the kubelet
-    # after a scrape failed, so its API may be away for up to 20 s after the kubelet's restart).
-    wait_until(lambda: cluster("status").returncode == 0, 60, "cluster/status.sh healthy")
-    assert len(report.answers) > LOAD_RATE * 5
-    assert not report.failures, f"{len(report.failures)} failed: {report.failures[:5]}"
-    # The data plane lives on: the same pods, none of their containers restarted.
-    assert pod_identities(FAULTS_SANDBOX.namespace) == before
-
-
-def test_after_an_unclean_stop_up_brings_the_app_back(faults_app: str) -> None:
-    pod_names_before = set(pod_identities(FAULTS_SANDBOX.namespace))
-    killed = cluster("kill")
-    assert killed.returncode == 0, killed.stderr
-    stopped = time.monotonic()
-    assert get_once("127.0.0.1", FAULTS_SANDBOX.node_port, "/", 1).body is None, "not stopped"
-
-    answered_after: list[float] = []
-
-    def probe() -> None:
-        deadline = stopped + 300
-        while time.monotonic() < deadline:
-            if (
-                get_once("127.0.0.1", FAULTS_SANDBOX.node_port, "/", 1).body
-                == FAULTS_MESSAGE + "\n"
-            ):
-                answered_after.append(time.monotonic() - stopped)
-                return
-            time.sleep(0.1)
-
-    prober = threading.Thread(target=probe, daemon=True)
-    prober.start()
-    up = subprocess.run(
-        [str(PROJECT_DIR / "cluster" / "up.sh")], capture_output=True, text=True, timeout=600
-    )
-    up_seconds = time.monotonic() - stopped
-    prober.join(timeout=300)
-    print(
-        f"\nunclean stop: up took {up_seconds:.1f}s; the app answered again after "
-        f"{answered_after[0] if answered_after else float('nan'):.1f}s"
-    )
-    assert up.returncode == 0, up.stderr
-    assert answered_after, f"the app did not answer within 300s of the stop:\n{up.stderr}"
-    # Nothing lost: the same pods (restarted in place by the kubelet) and the namespace.
-    assert set(pod_identities(FAULTS_SANDBOX.namespace)) == pod_names_before
-    wait_until(lambda: deployment_settled(FAULTS_SANDBOX.namespace, "echo", 3), 60, "echo ready")
