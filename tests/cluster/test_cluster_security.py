@@ -1,6 +1,8 @@
 """The local cluster is locked down like a real one (CIS Kubernetes Benchmark style):
 
 - the API server and the kubelet refuse anonymous requests; the kubelet's read-only port is off;
+- the kubelet authorizes every request through the API server (an identity RBAC does not allow
+  gets 403);
 - etcd answers only clients with a certificate of its own CA (the API server's);
 - the state directory and the key files are root's alone;
 - nothing listens on the machine's own interfaces (only 127.0.0.1 and the project's bridge);
@@ -89,6 +91,19 @@ def test_the_kubelet_api_requires_authentication(cluster_node: Object) -> None:
     for host in ("127.0.0.1", NODE_IP):
         refused = curl(f"http://{host}:10255/pods")
         assert refused.stdout == "000" and refused.returncode == 7, (host, refused)
+
+
+def test_the_kubelet_api_authorizes_through_the_api_server(cluster_node: Object) -> None:
+    """Webhook authorization: a client the cluster CA authenticates but RBAC does not allow
+    (kube-proxy's identity) is refused with 403; the API server's kubelet client is allowed."""
+    url = f"https://{NODE_IP}:{SETTINGS['KUBELET_PORT']}/pods"
+
+    def as_user(name: str) -> str:
+        ca, cert, key = (str(PKI / f) for f in ("ca.crt", f"{name}.crt", f"{name}.key"))
+        return curl("--cacert", ca, "--cert", cert, "--key", key, url).stdout
+
+    assert as_user("kube-proxy") == "403"
+    assert as_user("apiserver-kubelet-client") == "200"
 
 
 def test_etcd_answers_only_clients_with_a_certificate_of_its_own_ca(cluster_node: Object) -> None:
