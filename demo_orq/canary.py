@@ -23,7 +23,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from .facts import PROJECT, PROJECT_DIR
-from .stacks import StackError, select_stack, set_config
+from .stacks import StackError, error_line, select_stack, set_config
 from .traffic import SteadyLoad
 
 Say = Callable[[str], None]
@@ -213,5 +213,5 @@ def main(argv: Sequence[str]) -> int:
         print(f"canary refused: {error}", file=sys.stderr)
         return 2
     except auto.CommandError as error:
-        print(f"canary failed: {error}", file=sys.stderr)
+        print(f"canary failed: {error_line(error)}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .facts import PROJECT_DIR
 
-KINDS = ("heal", "failed-rollout")
+KINDS = ("heal", "failed-rollout", "node-restart")
 """heal: deleted or crashed pods until all are Ready again; failed-rollout: a rollout that failed
 until the service ran a good version again (its rollback done)."""
 MAX_SECONDS = 86_400.0

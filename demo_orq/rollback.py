@@ -22,7 +22,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from .facts import PROJECT, PROJECT_DIR
-from .stacks import StackError, select_stack
+from .stacks import StackError, error_line, select_stack
 
 VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMessage",
                 "greenMessage", "canaryMessage", "canaryWeight")  # fmt: skip
@@ -127,7 +127,9 @@ def read_history(stack: auto.Stack) -> list[auto.UpdateSummary]:
     try:
         return stack.history(show_secrets=True)
     except auto.CommandError as error:
-        raise RollbackError(f"cannot read the history of stack '{stack.name}': {error}") from error
+        raise RollbackError(
+            f"cannot read the history of stack '{stack.name}': {error_line(error)}"
+        ) from error
 
 
 def replace_config(
@@ -196,7 +198,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"rollback refused: {error}", file=sys.stderr)
         return 2
     except auto.CommandError as error:
-        print(f"rollback failed: {error}", file=sys.stderr)
+        print(f"rollback failed: {error_line(error)}", file=sys.stderr)
         return 1
     print(f"rolled back: {result.summary.message}")
     return 0

@@ -35,3 +35,10 @@ def set_config(stack: auto.Stack, **values: str) -> None:
     stack.set_all_config(
         {f"{PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
     )
+
+
+def error_line(error: auto.CommandError) -> str:
+    """The line of a failed Pulumi command that says what went wrong (its first `error:`)."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    errors = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
+    return errors[0] if errors else next((line for line in reversed(lines) if line), "failed")

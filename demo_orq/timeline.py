@@ -199,10 +199,9 @@ class Recorder:
         rate: float,
         max_seconds: float = 900,
         kubectl_args: Sequence[str] = (),
-        retry_refused: bool = False,
     ) -> None:
         workers = min(6, max(1, int(rate)))
-        self.load = SteadyLoad(url, rate, workers, max_seconds, retry_refused=retry_refused)
+        self.load = SteadyLoad(url, rate, workers, max_seconds)
         self.sampler = PodSampler(pod_lister(namespace, selector, kubectl_args))
         self.start = self.end = 0.0
         self.started_at = 0.0

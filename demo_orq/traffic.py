@@ -25,7 +25,6 @@ class Answer:
     seconds: float  # latency
     body: str | None  # None when the request failed
     error: str | None = None
-    refused_first: bool = False  # the first connection attempt was refused, the retry answered
 
 
 @dataclass
@@ -35,10 +34,6 @@ class TrafficReport:
     @property
     def failures(self) -> list[Answer]:
         return [a for a in self.answers if a.body is None]
-
-    @property
-    def retried(self) -> list[Answer]:
-        return [a for a in self.answers if a.refused_first]
 
     @property
     def bodies(self) -> Counter[str]:
@@ -68,34 +63,21 @@ class TrafficReport:
     def summary(self) -> str:
         percentiles = ", ".join(f"{k}={v:.1f}ms" for k, v in self.latency_percentiles_ms().items())
         return (
-            f"{len(self.answers)} requests, {len(self.failures)} failed, "
-            f"{len(self.retried)} answered on a retry after a refused connection, "
+            f"{len(self.answers)} requests, {len(self.failures)} failed (none retried), "
             f"{self.requests_per_second():.0f} req/s, {percentiles}, answers={dict(self.bodies)}"
         )
 
 
-def get_once(
-    host: str, port: int, path: str, timeout: float, retry_refused: bool = False
-) -> Answer:
-    """One request. With `retry_refused`, a connection refused before anything was sent is retried
-    once at once, as browsers and `curl --retry-connrefused` do, and the answer says so."""
+def get_once(host: str, port: int, path: str, timeout: float) -> Answer:
+    """One request on a new connection; a failure is an answer without a body, never retried."""
     started = time.monotonic()
-    refused_first = False
     try:
-        try:
-            status, _, body = http_get(host, port, path, timeout)
-        except ConnectionRefusedError:
-            if not retry_refused:
-                raise
-            refused_first = True
-            status, _, body = http_get(host, port, path, timeout)
+        status, _, body = http_get(host, port, path, timeout)
     except (OSError, http.client.HTTPException) as error:
         return Answer(started, time.monotonic() - started, None, repr(error))
     if status != 200:
         return Answer(started, time.monotonic() - started, None, f"HTTP {status}")
-    return Answer(
-        started, time.monotonic() - started, body.decode("utf-8"), refused_first=refused_first
-    )
+    return Answer(started, time.monotonic() - started, body.decode("utf-8"))
 
 
 class SteadyLoad:
@@ -108,7 +90,6 @@ class SteadyLoad:
         workers: int = 6,
         max_seconds: float = 900,
         timeout: float = 2.0,
-        retry_refused: bool = False,
         only_loopback: bool = True,
     ) -> None:
         parts = urlsplit(url)
@@ -120,7 +101,6 @@ class SteadyLoad:
         self.path = parts.path or "/"
         self.interval = workers / rate
         self.workers, self.max_seconds, self.timeout = workers, max_seconds, timeout
-        self.retry_refused = retry_refused
         self.report = TrafficReport()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -132,7 +112,7 @@ class SteadyLoad:
         while not self._stop.is_set() and time.monotonic() < deadline:
             time.sleep(max(0.0, next_send - time.monotonic()))
             next_send += self.interval
-            answer = get_once(self.host, self.port, self.path, self.timeout, self.retry_refused)
+            answer = get_once(self.host, self.port, self.path, self.timeout)
             with self._lock:
                 self.report.answers.append(answer)
 

@@ -8,17 +8,23 @@ final version. The demo's evidence for a switch, a rollback or a Recreate rollou
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .traffic import Answer, SteadyLoad
 
 RATE = 50
 SECONDS_AFTER = 3.0
+WATCHED_NETWORKS = tuple(
+    ipaddress.ip_network(network) for network in ("127.0.0.0/8", "10.88.0.0/16", "10.96.0.0/16")
+)
+"""Where the load may go: loopback, and the local cluster's node, pod and Service addresses."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,25 @@ class Watched:
         )
 
 
+def watched_url(raw: str) -> str:
+    """`raw` when it is an http URL of loopback or of the local cluster, else a clear error."""
+    parts = urlsplit(raw)
+    try:
+        address = ipaddress.ip_address(parts.hostname or "")
+    except ValueError:
+        address = None
+    if (
+        parts.scheme != "http"
+        or address is None
+        or not any(address in network for network in WATCHED_NETWORKS)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{raw!r}: an http URL of 127.0.0.0/8 or of the local cluster (10.88.0.0/16, "
+            "10.96.0.0/16), e.g. http://127.0.0.1:30080/"
+        )
+    return raw
+
+
 def watch(url: str, command: Sequence[str]) -> Watched:
     with SteadyLoad(url, rate=RATE, workers=4, only_loopback=False) as load:
         started = time.monotonic()
@@ -78,7 +103,7 @@ def main(argv: Sequence[str]) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url", help="where the load goes, e.g. the stack's url output")
+    parser.add_argument("url", type=watched_url, help="where the load goes: the stack's url output")
     parser.add_argument("command", nargs="+", help="the command to run (after --)")
     arguments = parser.parse_args(argv)
     watched = watch(arguments.url, arguments.command)

@@ -229,7 +229,7 @@ def test_events_are_recorded_per_stack_and_give_the_mttr(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "kind, seconds, expected",
-    [("nap", 1.0, "kind 'nap' (accepted: heal, failed-rollout)"),
+    [("nap", 1.0, "kind 'nap' (accepted: heal, failed-rollout, node-restart)"),
      ("heal", -1.0, "seconds -1.0 (accepted: a number from 0 to 86400)")],
 )  # fmt: skip
 def test_a_bad_event_is_refused(tmp_path: Path, kind, seconds, expected):
