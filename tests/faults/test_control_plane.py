@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.kube import wait_until
+from demo_orq import facts
+from demo_orq.kube import pods, wait_until
 from demo_orq.sandbox import SANDBOXES
 from demo_orq.traffic import SteadyLoad
 from tests.faults.helpers import (
@@ -53,7 +54,16 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
+def containers(app: App) -> dict[str, int]:
+    """Each pod of the app (by uid) and its container's restart count."""
+    return {
+        pod["metadata"]["uid"]: pod["status"]["containerStatuses"][0]["restartCount"]
+        for pod in pods(app.namespace, f"app={facts.DEPLOYMENT}")
+    }
+
+
 def test_the_app_keeps_answering_while_a_component_is_killed(app: App, component: str) -> None:
+    before = containers(app)
     with SteadyLoad(SANDBOX.url, rate=RATE, max_seconds=600) as load:
         time.sleep(BEFORE_SECONDS)
         killed = time.monotonic()
@@ -75,6 +85,9 @@ def test_the_app_keeps_answering_while_a_component_is_killed(app: App, component
     assert failed(window) == [], describe_failures(window, killed)
     assert load.report.requests_per_second() >= RATE * 0.9
     wait_until(app.settled, 120, "the app's pods ready")
+    assert containers(app) == before, (
+        "the data plane did not live on: a pod was replaced or restarted"
+    )
 
 
 def test_preview_shows_no_change_after_the_faults(app: App) -> None:
