@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from demo_orq.facts import PROJECT_DIR
 from demo_orq import facts
+from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import pods, wait_until
 from demo_orq.sandbox import SANDBOXES
 from demo_orq.traffic import SteadyLoad
