@@ -53,7 +53,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         yield from deploy_app(tmp_path_factory, SANDBOX, "faults", replicas=3)
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
 def containers(app: App) -> dict[str, int]:
     """Each pod of the app (by uid) and its container's restart count."""
     return {
@@ -62,6 +61,7 @@ def containers(app: App) -> dict[str, int]:
     }
 
 
+@pytest.mark.parametrize("component", COMPONENTS)
 def test_the_app_keeps_answering_while_a_component_is_killed(app: App, component: str) -> None:
     before = containers(app)
     with SteadyLoad(SANDBOX.url, rate=RATE, max_seconds=600) as load:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from demo_orq import facts
-from demo_orq.kube import kubectl, pods
+from demo_orq.kube import kubectl, ready_pods
 from demo_orq.sandbox import SANDBOXES
 from demo_orq.traffic import SteadyLoad
 from tests.faults.helpers import SELECTOR, App, deploy_app, describe_failures, failed
@@ -53,7 +53,8 @@ def test_changes_made_with_kubectl_are_shown_and_taken_back(app: App) -> None:
     assert OTHER_IMAGE_NAME in shown and facts.IMAGE in shown, shown[-4000:]
     assert drift.returncode != 0, "preview --expect-no-changes passed over the drift"
     assert "conflict" not in (restored.stdout + restored.stderr).lower(), restored.stdout[-3000:]
-    images = {p["spec"]["containers"][0]["image"] for p in pods(app.namespace, SELECTOR)}
+    # The pods that serve (those of the old ReplicaSet may still be terminating).
+    images = {p["spec"]["containers"][0]["image"] for p in ready_pods(app.namespace, SELECTOR)}
     assert images == {facts.IMAGE}
     assert failed(load.report.answers) == [], describe_failures(load.report.answers, started)
     app.preview_shows_no_change("--refresh")

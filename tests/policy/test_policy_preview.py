@@ -32,8 +32,11 @@ EXPECTED_VIOLATIONS = {
 
 
 @pytest.fixture
-def violations(tmp_path: Path) -> ProjectCopy:
+def violations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ProjectCopy:
     """The program that breaks every mandatory rule, in a throwaway copy with its own backend."""
+    # Its provider only renders YAML; a KUBECONFIG in the environment (the cluster's, set for
+    # the suite) would be taken as its kubeconfig, which rendering refuses.
+    monkeypatch.delenv("KUBECONFIG", raising=False)
     directory = tmp_path / "violations"
     shutil.copytree(VIOLATIONS_PROGRAM, directory, ignore=shutil.ignore_patterns("__pycache__"))
     (directory / "venv").symlink_to(PROJECT_DIR / "venv")
