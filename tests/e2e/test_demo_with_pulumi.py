@@ -49,7 +49,7 @@ DEPLOYMENT, SELECTOR = facts.DEPLOYMENT, f"app={facts.DEPLOYMENT}"
 SCALED = facts.SCALED_REPLICAS
 MAX_UNAVAILABLE = 1
 MIN_REQUESTS_PER_SECOND = 100
-FAILED_ROLLOUT_TIMEOUT_SECONDS = 40
+FAILED_ROLLOUT_TIMEOUT_SECONDS = 15
 TIMELINES = facts.PROJECT_DIR / ".demo-orq" / "e2e"
 """Where the pictures of the measured rollouts go (git-ignored)."""
 NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"

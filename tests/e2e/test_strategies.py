@@ -35,7 +35,7 @@ V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 V3 = "Hola desde K8s v3"
 RATE = 100
 NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"  # on the node: nothing is ever pulled
-BAD_ROLLOUT_TIMEOUT = "30"
+BAD_ROLLOUT_TIMEOUT = "15"
 
 
 @dataclass
