@@ -18,12 +18,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from pulumi import automation as auto
 
-from .facts import PROJECT, PROJECT_DIR
-from .stacks import StackError, error_line, select_stack, set_config
+from .facts import PROJECT
+from .stacks import StackError, add_stack_arguments, error_line, select_stack, set_config
 from .traffic import SteadyLoad
 
 Say = Callable[[str], None]
@@ -162,7 +161,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         prog="python -m demo_orq canary",
         description="A stepped canary: weight by weight, with the analysis gate, then promote.",
     )
-    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    add_stack_arguments(parser)
     parser.add_argument("--to-message", help="the new version's message")
     parser.add_argument("--to-image", help="the new version's image")
     parser.add_argument(
@@ -184,12 +183,6 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         default=4.0,
         metavar="SECONDS",
         help="seconds of requests that show the answers split (default: 4)",
-    )
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=PROJECT_DIR,
-        help="the Pulumi project directory (default: this project)",
     )
     arguments = parser.parse_args(argv)
     if not (arguments.to_message or arguments.to_image):

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .facts import PROJECT_DIR
+from .stacks import add_stack_arguments
 
 KINDS = ("heal", "failed-rollout", "node-restart")
 """heal: deleted or crashed pods until all are Ready again; failed-rollout: a rollout that failed
@@ -79,11 +80,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         prog="python -m demo_orq.events", description="Record or list a stack's recovery events."
     )
     parser.add_argument("action", choices=("record", "list"))
-    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    add_stack_arguments(parser)
     parser.add_argument("--kind", choices=KINDS, help="what recovered (record only)")
     parser.add_argument("--seconds", type=float, help="time to recover (record only)")
     parser.add_argument("--detail", default="", help="free text, e.g. what was done")
-    parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR, help="the project folder")
     arguments = parser.parse_args(argv)
     if arguments.action == "record":
         if arguments.kind is None or arguments.seconds is None:

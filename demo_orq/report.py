@@ -36,8 +36,9 @@ from pulumi import automation as auto
 
 from . import events
 from .config import ConfigError, DemoConfig, Slo, load
-from .facts import PROJECT, PROJECT_DIR
+from .facts import PROJECT
 from .kube import KubectlError, Object, kubectl, kubectl_json
+from .stacks import StackError, add_stack_arguments, select_stack
 from .timeline import Recorder, Timeline, draw, percentile, pod_version
 from .traffic import TrafficReport
 
@@ -421,17 +422,6 @@ class Target:
         return f"app={self.deployment}"
 
 
-def select(stack_name: str, work_dir: Path) -> auto.Stack:
-    workspace = auto.LocalWorkspace(work_dir=str(work_dir))
-    names = [summary.name for summary in workspace.list_stacks()]
-    if stack_name not in names:
-        raise ReportError(
-            f"unknown stack {stack_name!r} in {work_dir} "
-            f"(accepted: {', '.join(sorted(names)) or 'no stack exists yet'})"
-        )
-    return auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
-
-
 def target(stack: auto.Stack) -> Target:
     outputs = stack.outputs()
     missing = [k for k in ("url", "namespace", "deploymentName") if k not in outputs]
@@ -521,7 +511,7 @@ class Options:
 
 
 def make_report(options: Options) -> tuple[Report, Timeline]:
-    stack = select(options.stack, options.work_dir)
+    stack = select_stack(options.stack, options.work_dir)
     measured = target(stack)
     recorder, exit_code = probe(measured, options.probe_seconds, options.rate, options.command)
     seconds = recorder.end - recorder.start
@@ -579,7 +569,7 @@ def parse_arguments(argv: Sequence[str]) -> Options:
         description="Measure a deployed stack: one table, report.json and report-timeline.png.",
         epilog="With `-- COMMAND...`, the probe lasts while COMMAND runs (e.g. a rollout).",
     )
-    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    add_stack_arguments(parser)
     parser.add_argument(
         "--probe-seconds",
         type=bounded("seconds", *PROBE_SECONDS),
@@ -593,16 +583,8 @@ def parse_arguments(argv: Sequence[str]) -> Options:
         help=f"probe requests per second, {RATE[0]}-{RATE[1]} (default: 20)",
     )
     parser.add_argument("--out", type=Path, help="folder for the JSON and the PNG")
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=PROJECT_DIR,
-        help="the Pulumi project folder (default: this project)",
-    )
     own, command = split_command(argv)
     arguments = parser.parse_args(own)
-    if not arguments.work_dir.is_dir():
-        parser.error(f"argument --work-dir: {str(arguments.work_dir)!r} is not a folder")
     out = arguments.out or arguments.work_dir / ".demo-orq" / "reports" / arguments.stack
     return Options(
         arguments.stack, arguments.work_dir, arguments.probe_seconds, arguments.rate, out, command
@@ -621,7 +603,7 @@ def main(argv: Sequence[str]) -> int:
     options = parse_arguments(argv)
     try:
         report, timeline = make_report(options)
-    except ReportError as error:
+    except (ReportError, StackError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
     except (auto.CommandError, KubectlError) as error:

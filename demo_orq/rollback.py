@@ -17,12 +17,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from pulumi import automation as auto
 
-from .facts import PROJECT, PROJECT_DIR
-from .stacks import StackError, error_line, select_stack
+from .facts import PROJECT
+from .stacks import StackError, add_stack_arguments, error_line, select_stack
 
 VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMessage",
                 "greenMessage", "canaryMessage", "canaryWeight")  # fmt: skip
@@ -165,7 +164,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m demo_orq rollback", description="Roll a stack back to an earlier update."
     )
-    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    add_stack_arguments(parser)
     parser.add_argument(
         "--to",
         type=int,
@@ -174,12 +173,6 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="update number, as `--list` shows it (default: the previous good one)",
     )
     parser.add_argument("--list", action="store_true", help="list the numbered history and exit")
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=PROJECT_DIR,
-        help="the Pulumi project directory (default: this project)",
-    )
     arguments = parser.parse_args(argv)
     if arguments.number is not None and arguments.number < 1:
         parser.error(f"argument --to: update numbers start at 1, got {arguments.number}")

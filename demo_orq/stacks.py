@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
 from pulumi import automation as auto
 
-from .facts import PROJECT
+from .facts import PROJECT, PROJECT_DIR
 
 
 class StackError(Exception):
     """The stack cannot be used (no Pulumi CLI, no such stack): nothing was changed."""
+
+
+def folder(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
+    return path
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--stack` and `--work-dir`, the same for every command of the project."""
+    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    parser.add_argument(
+        "--work-dir",
+        type=folder,
+        default=PROJECT_DIR,
+        help="the Pulumi project folder (default: this project)",
+    )
 
 
 def select_stack(name: str, work_dir: Path) -> auto.Stack:

@@ -108,7 +108,7 @@ def test_bad_arguments_are_refused_before_anything_is_measured(project: ProjectC
     )  # fmt: skip
     assert unknown.returncode == 2
     [line] = unknown.stderr.strip().splitlines()
-    assert line.startswith(f"report: unknown stack 'nope' in {project.directory} (accepted: ")
+    assert line.startswith(f"report: no stack 'nope' in {project.directory} (stacks: ")
     assert not (project.directory / ".demo-orq").exists()
 
 
