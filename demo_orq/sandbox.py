@@ -17,7 +17,7 @@ import yaml
 from pulumi import automation as auto
 
 from . import facts
-from .kube import namespace_exists
+from .kube import delete_namespace_now, namespace_exists
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "demo_orq", "requirements.txt")
 
@@ -205,6 +205,7 @@ def sandbox_stack(
         yield stack
     finally:
         if (stack.export_stack().deployment or {}).get("resources"):
+            delete_namespace_now(sandbox.namespace)
             destroy(stack)
         stack.workspace.remove_stack(stack.name)
 

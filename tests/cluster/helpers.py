@@ -12,7 +12,14 @@ import time
 from collections.abc import Iterator
 
 from demo_orq.http import http_get
-from demo_orq.kube import Object, kubectl, kubectl_json, wait_until
+from demo_orq.kube import (
+    Object,
+    delete_namespace_now,
+    kubectl,
+    kubectl_json,
+    namespace_exists,
+    wait_until,
+)
 
 NODE_NAME = "demo-orq-node"
 
@@ -86,5 +93,5 @@ def port_forward(
 
 
 def delete_namespace(name: str, timeout: float = 120) -> None:
-    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true",
-            f"--timeout={int(timeout)}s", timeout=timeout + 10)  # fmt: skip
+    delete_namespace_now(name)
+    wait_until(lambda: not namespace_exists(name), timeout, f"namespace {name} to be gone")

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from demo_orq import facts
-from demo_orq.kube import namespace_exists, wait_until
+from demo_orq.kube import delete_namespace_now, namespace_exists, wait_until
 from demo_orq.sandbox import SANDBOXES, ProjectCopy, require_pulumi_cli
 
 pytestmark = pytest.mark.e2e
@@ -124,6 +124,7 @@ def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(
         assert git(repository.directory, "status", "--porcelain") == ""
         repository.pulumi("preview", "--stack", "dev", "--expect-no-changes")
     finally:
+        delete_namespace_now(SANDBOX.namespace)
         repository.pulumi("destroy", "--stack", "dev", "--yes", check=False)
         wait_until(
             lambda: not namespace_exists(SANDBOX.namespace),

@@ -19,6 +19,7 @@ from pulumi import automation as auto
 
 from demo_orq import facts
 from demo_orq.kube import (
+    delete_namespace_now,
     deployment_settled,
     kubectl,
     kubectl_json,
@@ -146,11 +147,10 @@ def tear_down(app: App) -> None:
     """Destroys the stack, even one left locked or with pending operations by a test, and
     deletes the sandbox's namespace in any case."""
     app.pulumi("cancel", "--yes", check=False)
+    delete_namespace_now(app.namespace)
     destroyed = app.pulumi("destroy", "--yes", "--skip-preview", "--refresh", check=False)
     if destroyed.returncode == 0:
         app.pulumi("stack", "rm", "--yes", check=False)
-    kubectl("delete", "namespace", app.namespace, "--ignore-not-found", "--wait=false",
-            check=False)  # fmt: skip
     wait_until(lambda: not namespace_exists(app.namespace), 300, f"{app.namespace} gone")
     assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-2000:]
 
