@@ -44,6 +44,11 @@ class Plan:
     def target(self) -> str:
         return " ".join(part for part in (self.message, self.image) if part)
 
+    def version(self, message_key: str, image_key: str) -> dict[str, str]:
+        """The new version as config values under these keys: only what the plan changes."""
+        values = {message_key: self.message, image_key: self.image}
+        return {name: value for name, value in values.items() if value}
+
 
 def key(name: str) -> str:
     return f"{PROJECT}:{name}"
@@ -84,11 +89,7 @@ def describe_split(split: Counter[str]) -> str:
 
 
 def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
-    version = {}
-    if plan.message:
-        version["canaryMessage"] = plan.message
-    if plan.image:
-        version["canaryImage"] = plan.image
+    version = plan.version("canaryMessage", "canaryImage")
     for weight in plan.steps:
         set_config(stack, **version, canaryWeight=str(weight))
         result = up(stack, f"canary {weight}%: {plan.target}", say)
@@ -102,12 +103,7 @@ def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
 
 
 def promote(stack: auto.Stack, plan: Plan, say: Say) -> None:
-    stable = {}
-    if plan.message:
-        stable["message"] = plan.message
-    if plan.image:
-        stable["image"] = plan.image
-    set_config(stack, **stable, canaryWeight="0")
+    set_config(stack, **plan.version("message", "image"), canaryWeight="0")
     result = up(stack, f"canary promoted: {plan.target}", say)
     url = result.outputs["url"].value
     say(f"promoted; answers: {describe_split(answers_split(url, plan.sample_seconds))}")
