@@ -60,8 +60,8 @@ def namespace_exists(namespace: str) -> bool:
 def delete_namespace_now(namespace: str) -> None:
     """Starts deleting a test's own namespace and removes its pods at once, without their
     graceful stop (a 5 s preStop each): nothing is served from a sandbox being torn down, and a
-    terminating namespace lets nothing recreate them. The namespace is then gone in a second or
-    two instead of ten."""
+    terminating namespace lets nothing recreate them. The namespace is then gone in about 5 s
+    instead of 13."""
     kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false", check=False)
     kubectl("-n", namespace, "delete", "pods", "--all", "--force", "--grace-period=0",
             check=False)  # fmt: skip
