@@ -188,12 +188,11 @@ def copy_project(destination: Path) -> ProjectCopy:
     return ProjectCopy(destination)
 
 
-@contextlib.contextmanager
-def sandbox_stack(
+def new_sandbox_stack(
     project: ProjectCopy, name: str, sandbox: Sandbox, **config: str
-) -> Iterator[auto.Stack]:
-    """A new stack `name` of the project copy, deploying into `sandbox` (which it claims) with
-    `config` on top; destroyed and removed afterwards, also when a test failed half-way."""
+) -> auto.Stack:
+    """A new stack `name` of the project copy, deploying into `sandbox` (which it claims first)
+    with `config` (keys without the project prefix) on top."""
     sandbox.claim()
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(project.directory), env_vars=project.pulumi_env
@@ -201,6 +200,15 @@ def sandbox_stack(
     stack = auto.create_stack(name, work_dir=str(project.directory), opts=workspace)
     values = {**sandbox_config(sandbox), **{f"{facts.PROJECT}:{k}": v for k, v in config.items()}}
     stack.set_all_config({key: auto.ConfigValue(value) for key, value in values.items()})
+    return stack
+
+
+@contextlib.contextmanager
+def sandbox_stack(
+    project: ProjectCopy, name: str, sandbox: Sandbox, **config: str
+) -> Iterator[auto.Stack]:
+    """`new_sandbox_stack`, destroyed and removed afterwards, also when a test failed half-way."""
+    stack = new_sandbox_stack(project, name, sandbox, **config)
     try:
         yield stack
     finally:

@@ -26,7 +26,7 @@ from demo_orq.kube import (
     namespace_exists,
     wait_until,
 )
-from demo_orq.sandbox import ProjectCopy, Sandbox, copy_project, sandbox_config
+from demo_orq.sandbox import ProjectCopy, Sandbox, copy_project, new_sandbox_stack
 from demo_orq.traffic import Answer, get_once
 
 DISRUPT_LOCK = Path("/tmp/demo-orq-disrupt.lock")
@@ -121,19 +121,10 @@ def deploy_app(
     sandbox: Sandbox,
     stack_name: str,
     replicas: int = facts.REPLICAS,
-    config: dict[str, str] | None = None,
 ) -> Iterator[App]:
     """A fixture body: deploys v1 (pulumi up), yields the App, destroys it all afterwards."""
-    sandbox.claim()
     project = copy_project(tmp_path_factory.mktemp(stack_name) / "project")
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(project.directory), env_vars=project.pulumi_env
-    )
-    stack = auto.create_stack(stack_name, work_dir=str(project.directory), opts=workspace)
-    values = {**sandbox_config(sandbox), f"{facts.PROJECT}:replicas": str(replicas)}
-    values.update(config or {})
-    for key, value in values.items():
-        stack.set_config(key, auto.ConfigValue(value))
+    stack = new_sandbox_stack(project, stack_name, sandbox, replicas=str(replicas))
     app = App(project, stack, sandbox, replicas)
     try:
         stack.up(message="v1", on_output=print)
