@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.traffic import Answer, SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import deployment_settled, kubectl, namespace_exists, pods, wait_until
 from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
-from demo_orq.traffic import Answer, SteadyLoad
 
 SANDBOX = SANDBOXES["bench-rollouts"]
 STACK = "rollouts"

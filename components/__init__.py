@@ -1,6 +1,6 @@
 """Pulumi components of demo-orq."""
 
-from .args import HelloAppArgs, InvalidArgsError
+from .args import ClusterAccess, HelloAppArgs, InvalidArgsError
 from .hello_app import HelloApp
 
-__all__ = ["HelloApp", "HelloAppArgs", "InvalidArgsError"]
+__all__ = ["ClusterAccess", "HelloApp", "HelloAppArgs", "InvalidArgsError"]

@@ -130,6 +130,22 @@ class GateArgs:
 
 
 @dataclass(frozen=True)
+class ClusterAccess:
+    """How the operator's side (the analysis gate, during `pulumi up`) reaches the app: through
+    the API server of this kubeconfig's context (its service proxy), never through node ports,
+    so that the gate works on any cluster. Give the Kubernetes provider's own."""
+
+    kubeconfig: str | None = None
+    """Path of the kubeconfig file; None: $KUBECONFIG, else ~/.kube/config."""
+
+    context: str | None = None
+    """Context of the kubeconfig; None: its current context."""
+
+    def __post_init__(self) -> None:
+        check_rules(self, CLUSTER_ACCESS_RULES, "cluster_access.")
+
+
+@dataclass(frozen=True)
 class AutoscaleArgs:
     """A HorizontalPodAutoscaler (autoscaling/v2, CPU) for each Deployment that serves traffic:
     the app's (RollingUpdate, Recreate), the stable one (Canary: the canary keeps its share of
@@ -225,6 +241,9 @@ class HelloAppArgs:
     """A PodDisruptionBudget for the app's pods: how many (or what percent) stay available while
     a node is drained; None: no budget."""
 
+    cluster_access: ClusterAccess = field(default_factory=ClusterAccess)
+    """Where the analysis gate reaches the app from: the provider's kubeconfig and context."""
+
     secret_message: bool = False
     """The message is a secret: the pods read it from a Kubernetes Secret (it never appears in a
     Deployment), and Pulumi keeps it encrypted in its state and hidden in its output."""
@@ -235,7 +254,6 @@ class HelloAppArgs:
         check_blue_green(self)
         check_autoscale(self)
         check_node_ports(self)
-        check_gate(self)
 
     def color_version(self, color: Color) -> tuple[str, str]:
         """(message, image) that the slot of `color` runs."""
@@ -308,16 +326,6 @@ def check_autoscale(args: HelloAppArgs) -> None:
             "blue_green.idle_replicas",
             args.blue_green.idle_replicas,
             "none with autoscale on: the idle color rests at min_replicas",
-        )
-
-
-def check_gate(args: HelloAppArgs) -> None:
-    """The gate probes the candidate from where Pulumi runs: through a node port."""
-    probed = {"BlueGreen": "blue_green.preview_node_port", "Canary": "canary.node_port"}
-    field = probed.get(args.strategy)
-    if field and args.gate.seconds > 0 and field not in args.node_ports():
-        raise InvalidArgsError(
-            field, None, "a node port while the gate is on (gate.seconds 0 turns it off)"
         )
 
 
@@ -440,6 +448,7 @@ RULES: dict[str, Rule] = {
     "canary": Rule("a CanaryArgs", lambda value: isinstance(value, CanaryArgs)),
     "gate": Rule("a GateArgs", lambda value: isinstance(value, GateArgs)),
     "autoscale": Rule("an AutoscaleArgs", lambda value: isinstance(value, AutoscaleArgs)),
+    "cluster_access": Rule("a ClusterAccess", lambda value: isinstance(value, ClusterAccess)),
     "pdb_min_available": Rule(
         "an integer >= 0 or a percentage from 0% to 100%, or none for no budget",
         or_none(count_or_percent),
@@ -487,6 +496,11 @@ AUTOSCALE_RULES: dict[str, Rule] = {
     ),
 }
 
+CLUSTER_ACCESS_RULES: dict[str, Rule] = {
+    "kubeconfig": Rule("the path of a kubeconfig file, or none", or_none(non_empty_text)),
+    "context": Rule("the name of a kubeconfig context, or none", or_none(non_empty_text)),
+}
+
 DEFAULTS: dict[str, object] = {each.name: each.default for each in fields(HelloAppArgs)}
 
 GROUPS: dict[str, tuple[type, dict[str, Rule]]] = {
@@ -494,6 +508,7 @@ GROUPS: dict[str, tuple[type, dict[str, Rule]]] = {
     "canary": (CanaryArgs, CANARY_RULES),
     "gate": (GateArgs, GATE_RULES),
     "autoscale": (AutoscaleArgs, AUTOSCALE_RULES),
+    "cluster_access": (ClusterAccess, CLUSTER_ACCESS_RULES),
 }
 """The HelloAppArgs fields that group the settings of a strategy or feature: class and rules."""
 

@@ -16,8 +16,8 @@ import pulumi_kubernetes as k8s
 
 from .args import COLORS, Color, HelloAppArgs
 from .deployments import app_deployment, app_labels
-from .gate import AnalysisGate, idle_color, thresholds
-from .service import app_service, node_port_url, service_url
+from .gate import AnalysisGate, idle_color, settings
+from .service import app_service, role_service_name, service_url
 from .workload import Home, Workload
 
 
@@ -30,13 +30,13 @@ def deploy_blue_green(
     serve_after: list[pulumi.Resource] = list(deployments)
     outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
     if args.gate.seconds > 0:
-        analysis = gate(parent, name, args, deployments)
+        analysis = gate(parent, name, home, args, deployments)
         serve_after.append(analysis)
         outputs["gate_result"] = analysis.result
     preview = app_service(
         parent,
         f"{name}-preview",
-        f"{args.service_name}-preview",
+        role_service_name(args.service_name, "preview"),
         home.namespace,
         color_selector(args, idle),
         args.blue_green.preview_node_port,
@@ -74,6 +74,7 @@ def color_deployment(
 def gate(
     parent: pulumi.Resource,
     name: str,
+    home: Home,
     args: HelloAppArgs,
     deployments: list[k8s.apps.v1.Deployment],
 ) -> AnalysisGate:
@@ -82,11 +83,12 @@ def gate(
         f"{name}-gate",
         {
             "kind": "blue-green",
-            "url": node_port_url(args.url_host, args.blue_green.preview_node_port),
+            "namespace": home.namespace,
+            "service": role_service_name(args.service_name, "preview"),
             "live_color": args.blue_green.live_color,
             "versions": versions,
             "idle_replicas": args.idle_replicas(),
-            **thresholds(args.gate),
+            **settings(args.gate, args.cluster_access),
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(deployments)),
         secret_versions=args.secret_message,

@@ -10,8 +10,8 @@ import pulumi
 
 from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
-from .gate import AnalysisGate, thresholds
-from .service import app_service, node_port_url, service_url
+from .gate import AnalysisGate, settings
+from .service import app_service, role_service_name, service_url
 from .workload import Home, Workload
 
 
@@ -41,10 +41,11 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
         # app never runs out of serving pods.
         depends_on=[stable],
     )
+    canary_service_name = role_service_name(args.service_name, "canary")
     canary_service = app_service(
         parent,
         f"{name}-canary",
-        f"{args.service_name}-canary",
+        canary_service_name,
         home.namespace,
         canary_labels,
         args.canary.node_port,
@@ -58,10 +59,11 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
             f"{name}-gate",
             {
                 "kind": "canary",
-                "url": node_port_url(args.url_host, args.canary.node_port),
+                "namespace": home.namespace,
+                "service": canary_service_name,
                 "weight": args.canary.weight,
                 "candidate": " ".join(args.canary_version()),
-                **thresholds(args.gate),
+                **settings(args.gate, args.cluster_access),
             },
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[stable, canary, canary_service]),
             secret_versions=args.secret_message,

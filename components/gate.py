@@ -16,22 +16,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from .args import GateArgs
+from .args import ClusterAccess, GateArgs
 
 # What, among the inputs, makes the gate run again when it changes (the figures it outputs and
 # the versions it has seen live do not).
-WATCHED = ("kind", "url", "live_color", "versions", "idle_replicas", "weight", "candidate",
+WATCHED = ("kind", "service", "live_color", "versions", "idle_replicas", "weight", "candidate",
            "seconds", "min_success_percent", "max_p99_ms", "requests_per_second")  # fmt: skip
 
 
-def thresholds(gate: GateArgs) -> dict[str, int | float]:
-    """The gate's settings, as inputs of the dynamic resource."""
+def settings(gate: GateArgs, access: ClusterAccess) -> dict[str, int | float | str]:
+    """The gate's settings and the cluster it reaches, as inputs of the dynamic resource."""
     return {
+        "kubeconfig": access.kubeconfig or "",
+        "context": access.context or "",
         "seconds": gate.seconds,
         "min_success_percent": gate.min_success_percent,
         "max_p99_ms": gate.max_p99_ms,
@@ -52,54 +53,66 @@ class Verdict:
     requests: int = 0
     success_percent: float = 100.0
     p99_ms: float = 0.0
+    """The app's own p99: the hop to the API server taken off."""
     seconds: float = 0.0
+    through_p99_ms: float = 0.0
+    """The p99 as measured, through the API server."""
+    hop_ms: float = 0.0
+    """The median of the hop to the API server and back, taken off each latency."""
+    measured: str = ""
+    """How the requests went, in words."""
 
     def outputs(self) -> dict[str, Any]:
         result = self.result
         if self.requests:
             result += (f": {self.requests} requests, {self.success_percent:.1f}% succeeded, "
-                       f"p99 {self.p99_ms:.0f} ms, {self.seconds:.1f} s")  # fmt: skip
+                       f"p99 {self.p99_ms:.1f} ms in the app ({self.through_p99_ms:.1f} ms "
+                       f"through the API server, hop {self.hop_ms:.1f} ms), "
+                       f"{self.seconds:.1f} s")  # fmt: skip
         return {
             "result": result,
             "requests": self.requests,
             "success_percent": round(self.success_percent, 2),
             "p99_ms": round(self.p99_ms, 1),
+            "through_p99_ms": round(self.through_p99_ms, 1),
+            "hop_ms": round(self.hop_ms, 1),
+            "measured": self.measured,
             "probe_seconds": round(self.seconds, 1),
         }
 
 
 WARM_UP_SECONDS = 30
 """At most this long for the candidate's Service to answer once before the gate measures: the
-pods are Ready, but the node's forwarding rules for a new Service follow a moment later."""
-
-
-def wait_for_first_answer(url: str) -> None:
-    from demo_orq.traffic import get_once
-
-    parts = urlsplit(url)
-    deadline = time.monotonic() + WARM_UP_SECONDS
-    while time.monotonic() < deadline:
-        if get_once(parts.hostname or "", parts.port or 80, parts.path or "/", 2).body is not None:
-            return
-        time.sleep(0.2)
+pods are Ready, but the Service's endpoints follow a moment later."""
 
 
 def probe(props: dict[str, Any], what: str) -> Verdict:
-    """Sends the gate's requests to `props["url"]` and judges them; raises when they fail."""
-    from demo_orq.traffic import SteadyLoad  # the provider process imports it on demand
+    """Sends the gate's requests to the Service `props["service"]` through the API server of
+    the stack's kubeconfig and context, and judges them; raises when they fail."""
+    # The provider process imports these on demand.
+    from .kubeapi import KubeAccessError, Probe, reach_service
+    from .traffic import wait_for_answer
 
-    wait_for_first_answer(props["url"])
+    try:
+        target = reach_service(props.get("kubeconfig") or None, props.get("context") or None,
+                               props["namespace"], props["service"])  # fmt: skip
+    except KubeAccessError as error:
+        raise GateFailedError(f"analysis gate for {what}: {error}") from None
+    wait_for_answer(target, WARM_UP_SECONDS)
     started = time.monotonic()
     rate = int(props["requests_per_second"])
-    with SteadyLoad(props["url"], rate=rate, workers=min(8, rate), only_loopback=False) as load:
+    with Probe(target, rate=rate, workers=min(8, rate)) as measured:
         time.sleep(float(props["seconds"]))
-    report = load.report
+    report = measured.report
     requests = len(report.answers)
     succeeded = requests - len(report.failures)
     success = 100.0 * succeeded / requests if requests else 0.0
-    p99 = report.latency_percentiles_ms()["p99"]
+    p99 = measured.app_percentiles_ms()["p99"]
+    through_p99 = report.latency_percentiles_ms()["p99"]
+    hop_median, _ = measured.hop_ms()
     verdict = Verdict("passed", requests, success, p99 if p99 == p99 else 0.0,
-                      time.monotonic() - started)  # fmt: skip
+                      time.monotonic() - started, through_p99 if through_p99 == through_p99
+                      else 0.0, hop_median, measured.how())  # fmt: skip
     misses = []
     if success < float(props["min_success_percent"]):
         misses.append(f"{success:.1f}% succeeded (min {float(props['min_success_percent']):g}%)")
@@ -108,8 +121,8 @@ def probe(props: dict[str, Any], what: str) -> Verdict:
     if misses:
         errors = sorted({answer.error or "" for answer in report.failures})[:3]
         raise GateFailedError(
-            f"analysis gate failed for {what}: {', '.join(misses)}; {requests} requests to "
-            f"{props['url']} in {verdict.seconds:.1f} s"
+            f"analysis gate failed for {what}: {', '.join(misses)}; {requests} requests "
+            f"in {verdict.seconds:.1f} s, {measured.how()}"
             + (f"; errors: {'; '.join(errors)}" if errors else "")
         )
     return verdict
@@ -170,7 +183,8 @@ class GateProvider(ResourceProvider):
         return CreateResult(id_="gate", outs=run(None, props))
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
-        changed = [key for key in WATCHED if _olds.get(key) != _news.get(key)]
+        # A key that the olds lack came with a newer program, not with a change of the app.
+        changed = [key for key in WATCHED if key in _olds and _olds[key] != _news.get(key)]
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:

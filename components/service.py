@@ -4,7 +4,7 @@ Canary (the canary pods alone)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,6 +15,14 @@ from demo_orq import facts
 # change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployments'
 # awaits already wait for the very pods that a Service selects, so the Service's own is skipped.
 SERVICE_ANNOTATIONS = {"pulumi.com/skipAwait": "true"}
+
+Role = Literal["app", "preview", "canary"]
+"""What a Service selects: the app's pods (users' traffic), BlueGreen's idle color, the canary."""
+
+
+def role_service_name(service_name: str, role: Role) -> str:
+    """The name of the Service of `role`, from the app's Service name."""
+    return service_name if role == "app" else f"{service_name}-{role}"
 
 
 def app_service(
@@ -59,8 +67,3 @@ def service_url(service: k8s.core.v1.Service, url_host: str) -> pulumi.Output[st
         return f"http://{metadata['name']}.{metadata['namespace']}.svc.cluster.local/"
 
     return pulumi.Output.all(service.metadata, service.spec).apply(lambda both: url(*both))
-
-
-def node_port_url(url_host: str, node_port: int | None) -> str | None:
-    """The URL of a node port that a Service will open (before the Service exists)."""
-    return None if node_port is None else f"http://{url_host}:{node_port}/"

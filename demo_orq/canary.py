@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pulumi import automation as auto
 
+from components.traffic import SteadyLoad, Target
+
 from .facts import PROJECT
-from .stacks import StackError, add_stack_arguments, error_line, select_stack, set_config
-from .traffic import SteadyLoad
+from .stacks import StackError, add_stack_arguments, error_line, reach, select_stack, set_config
 
 Say = Callable[[str], None]
 
@@ -76,19 +76,14 @@ def up(stack: auto.Stack, message: str, say: Say) -> auto.UpResult:
     return stack.up(message=message, on_output=lambda line: None)
 
 
-def answers_split(url: str, seconds: float) -> Counter[str]:
+def answers_split(app: Target, seconds: float) -> str:
     """How the app's answers split between versions, over `seconds` of requests."""
-    with SteadyLoad(url, rate=50, workers=4, only_loopback=False) as load:
+    with SteadyLoad(app, rate=50, workers=4) as load:
         time.sleep(seconds)
-    return Counter(a.body.strip() if a.body else f"failed: {a.error}" for a in load.report.answers)
+    return load.report.split()
 
 
-def describe_split(split: Counter[str]) -> str:
-    total = sum(split.values()) or 1
-    return ", ".join(f"{count / total:.0%} {answer!r}" for answer, count in split.most_common())
-
-
-def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
+def run_steps(stack: auto.Stack, app: Target, plan: Plan, say: Say) -> None:
     version = plan.version("canaryMessage", "canaryImage")
     for weight in plan.steps:
         set_config(stack, **version, canaryWeight=str(weight))
@@ -97,25 +92,23 @@ def run_steps(stack: auto.Stack, plan: Plan, say: Say) -> None:
         share = float(outputs["canaryEffectiveWeight"].value)
         gate = outputs["gateResult"].value if "gateResult" in outputs else "off"
         say(f"weight {weight}% -> {share:g}% of the pods; gate: {gate}")
-        say(f"answers: {describe_split(answers_split(outputs['url'].value, plan.sample_seconds))}")
+        say(f"answers: {answers_split(app, plan.sample_seconds)}")
         if weight < 100:
             time.sleep(plan.pause_seconds)
 
 
-def promote(stack: auto.Stack, plan: Plan, say: Say) -> None:
+def promote(stack: auto.Stack, app: Target, plan: Plan, say: Say) -> None:
     set_config(stack, **plan.version("message", "image"), canaryWeight="0")
-    result = up(stack, f"canary promoted: {plan.target}", say)
-    url = result.outputs["url"].value
-    say(f"promoted; answers: {describe_split(answers_split(url, plan.sample_seconds))}")
+    up(stack, f"canary promoted: {plan.target}", say)
+    say(f"promoted; answers: {answers_split(app, plan.sample_seconds)}")
 
 
-def abort(stack: auto.Stack, plan: Plan, reason: str, say: Say) -> None:
+def abort(stack: auto.Stack, app: Target, plan: Plan, reason: str, say: Say) -> None:
     say(f"canary failed: {reason}")
     say("aborting: canary weight back to 0")
     set_config(stack, canaryWeight="0")
-    result = up(stack, f"canary aborted: {plan.target}", say)
-    url = result.outputs["url"].value
-    say(f"aborted; answers: {describe_split(answers_split(url, plan.sample_seconds))}")
+    up(stack, f"canary aborted: {plan.target}", say)
+    say(f"aborted; answers: {answers_split(app, plan.sample_seconds)}")
 
 
 def failure_reason(error: auto.CommandError) -> str:
@@ -127,12 +120,14 @@ def failure_reason(error: auto.CommandError) -> str:
 
 def run(stack: auto.Stack, plan: Plan, say: Say = print) -> int:
     check_stack(stack)
+    app = reach(stack)
+    say(f"the answers are sampled {app.description}")
     try:
-        run_steps(stack, plan, say)
+        run_steps(stack, app, plan, say)
     except auto.CommandError as error:
-        abort(stack, plan, failure_reason(error), say)
+        abort(stack, app, plan, failure_reason(error), say)
         return 1
-    promote(stack, plan, say)
+    promote(stack, app, plan, say)
     return 0
 
 

@@ -235,6 +235,8 @@ def load(values: Mapping[str, str], secret_keys: Collection[str] = ()) -> DemoCo
     parsed = {key: read(key, values[key], shown[key]) for key in KEYS if key in values}
     app_fields = {KEY_FIELDS[key]: value for key, value in parsed.items() if key in KEY_FIELDS}
     app_fields["secret_message"] = "message" in secret_keys
+    app_fields["cluster_access.kubeconfig"] = parsed.get("kubeconfig")
+    app_fields["cluster_access.context"] = parsed["context"]
     try:
         app = build(app_fields)
     except InvalidArgsError as error:

@@ -7,7 +7,9 @@
 
 It measures:
 - availability, error rate and latency p50/p95/p99 of a probe window: a steady load on the
-  stack's `url` (loopback only), bounded in time (--probe-seconds) and rate (--rate);
+  stack's Service through the API server of its kubeconfig and context (any cluster), bounded
+  in time (--probe-seconds) and rate (--rate); the hop to the API server is measured beside it
+  and taken off the latencies;
 - CPU and memory of each pod against its requests and limits (the metrics.k8s.io API), its
   restarts and OOMKilled terminations;
 - from the stack history: updates, deploy time (median, last), rollback and failed-update rates;
@@ -34,13 +36,21 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from components.kubeapi import ServiceProxy
+from components.traffic import TrafficReport
+
 from . import events
-from .config import ConfigError, DemoConfig, Slo, load
-from .facts import PROJECT
+from .config import DemoConfig, Slo
 from .kube import KubectlError, Object, kubectl, kubectl_json
-from .stacks import StackError, add_stack_arguments, select_stack
+from .stacks import (
+    StackError,
+    add_stack_arguments,
+    deployed_outputs,
+    reach,
+    select_stack,
+    stack_config,
+)
 from .timeline import Recorder, Timeline, draw, percentile, pod_version
-from .traffic import TrafficReport
 
 PROBE_SECONDS = (5, 600)
 RATE = (1, 200)
@@ -53,16 +63,13 @@ ROLLBACK_MESSAGE = re.compile(r"rollback\b", re.IGNORECASE)
 METRICS_UNAVAILABLE = "metrics API unavailable"
 
 
-class ReportError(Exception):
-    """The report cannot be made: a one-line reason, nothing was changed."""
-
-
 # ---- figures ----
 
 
 @dataclass(frozen=True)
 class ProbeFigures:
-    url: str
+    measured: str
+    """How the requests went (through the API server, the hop taken off)."""
     seconds: float
     requests: int
     failed: int
@@ -119,14 +126,17 @@ def share_percent(part: int, whole: int) -> float | None:
     return 100 * part / whole if whole else None
 
 
-def probe_figures(report: TrafficReport, url: str, seconds: float, slo: Slo) -> ProbeFigures:
+def probe_figures(
+    report: TrafficReport, measured: str, seconds: float, slo: Slo, hop_ms: float = 0.0
+) -> ProbeFigures:
+    """The probe's figures; `hop_ms` is taken off each latency (what the way to the app adds)."""
     total, failed = len(report.answers), len(report.failures)
     availability = share_percent(total - failed, total)
     error_rate = share_percent(failed, total)
-    latencies = [a.seconds * 1000 for a in report.answers if a.body is not None]
+    latencies = [max(0.0, latency - hop_ms) for latency in report.latencies_ms()]
     p99 = percentile(latencies, 99)
     return ProbeFigures(
-        url=url,
+        measured=measured,
         seconds=round(seconds, 1),
         requests=total,
         failed=failed,
@@ -291,7 +301,7 @@ def probe_rows(probe: ProbeFigures, slo: Slo) -> list[tuple[str, str, str]]:
         (
             "probe",
             f"{probe.requests} requests in {probe.seconds:.0f} s "
-            f"({probe.requests_per_second:.1f}/s) to {probe.url}",
+            f"({probe.requests_per_second:.1f}/s) {probe.measured}",
             "",
         ),
         (
@@ -406,7 +416,7 @@ def table(report: Report) -> str:
 class Target:
     """What the report measures: the stack's outputs and config."""
 
-    url: str
+    app: ServiceProxy
     namespace: str
     deployment: str
     config: DemoConfig
@@ -423,28 +433,12 @@ class Target:
 
 
 def target(stack: auto.Stack) -> Target:
-    outputs = stack.outputs()
-    missing = [k for k in ("url", "namespace", "deploymentName") if k not in outputs]
-    if missing:
-        raise ReportError(
-            f"stack {stack.name!r} has no output {', '.join(missing)}: it is not deployed "
-            f"(run pulumi up --stack {stack.name})"
-        )
-    prefix = f"{PROJECT}:"
-    values = {
-        key.removeprefix(prefix): value.value
-        for key, value in stack.get_all_config().items()
-        if key.startswith(prefix)
-    }
-    try:
-        config = load(values)
-    except ConfigError as error:
-        raise ReportError(str(error)) from None
+    outputs = deployed_outputs(stack, "namespace", "deploymentName")
     return Target(
-        url=str(outputs["url"].value),
-        namespace=str(outputs["namespace"].value),
-        deployment=str(outputs["deploymentName"].value),
-        config=config,
+        app=reach(stack),
+        namespace=outputs["namespace"],
+        deployment=outputs["deploymentName"],
+        config=stack_config(stack),
     )
 
 
@@ -464,7 +458,7 @@ def probe(
     exit_code = None
     bound = MAX_COMMAND_SECONDS if command else seconds + 5
     recorder = Recorder(
-        target.url, target.namespace, target.selector, rate, bound, target.kubectl_args
+        target.app, target.namespace, target.selector, rate, bound, target.kubectl_args
     )
     with recorder:
         if command:
@@ -524,7 +518,13 @@ def make_report(options: Options) -> tuple[Report, Timeline]:
         deployment=measured.deployment,
         measured_at=time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(recorder.started_at)),
         slo=measured.config.slo,
-        probe=probe_figures(recorder.report, measured.url, seconds, measured.config.slo),
+        probe=probe_figures(
+            recorder.report,
+            recorder.probe.how(),
+            seconds,
+            measured.config.slo,
+            recorder.probe.hop_ms()[0],
+        ),
         pods=pods,
         metrics_api=metrics_api,
         history=history,
@@ -603,7 +603,7 @@ def main(argv: Sequence[str]) -> int:
     options = parse_arguments(argv)
     try:
         report, timeline = make_report(options)
-    except (ReportError, StackError) as error:
+    except StackError as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
     except (auto.CommandError, KubectlError) as error:

@@ -8,11 +8,16 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
+from components.kubeapi import KubeAccessError, ServiceProxy, reach_service
+from components.service import Role, role_service_name
+
+from .config import ConfigError, DemoConfig, load
 from .facts import PROJECT, PROJECT_DIR
 
 
 class StackError(Exception):
-    """The stack cannot be used (no Pulumi CLI, no such stack): nothing was changed."""
+    """The stack cannot be used (no Pulumi CLI, no such stack, a refused config value, a cluster
+    out of reach): nothing was changed."""
 
 
 def folder(value: str) -> Path:
@@ -61,3 +66,42 @@ def error_line(error: auto.CommandError) -> str:
     lines = [line.strip() for line in str(error).splitlines()]
     errors = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
     return errors[0] if errors else next((line for line in reversed(lines) if line), "failed")
+
+
+def stack_config(stack: auto.Stack) -> DemoConfig:
+    """The stack's checked config (StackError, one line, when a value is refused)."""
+    prefix = f"{PROJECT}:"
+    values = {
+        key.removeprefix(prefix): value.value
+        for key, value in stack.get_all_config().items()
+        if key.startswith(prefix)
+    }
+    try:
+        return load(values)
+    except ConfigError as error:
+        raise StackError(str(error)) from None
+
+
+def deployed_outputs(stack: auto.Stack, *names: str) -> dict[str, str]:
+    """The stack outputs `names` (StackError when the stack is not deployed)."""
+    outputs = stack.outputs()
+    missing = [name for name in names if name not in outputs]
+    if missing:
+        raise StackError(
+            f"stack {stack.name!r} has no output {', '.join(missing)}: it is not deployed "
+            f"(run pulumi up --stack {stack.name})"
+        )
+    return {name: str(outputs[name].value) for name in names}
+
+
+def reach(stack: auto.Stack, role: Role = "app") -> ServiceProxy:
+    """The stack's Service of `role` through the API server of the stack's own kubeconfig and
+    context: how every command talks to the app, on any cluster. StackError, one line, when it
+    cannot be reached."""
+    config = stack_config(stack)
+    outputs = deployed_outputs(stack, "namespace", "serviceName")
+    service = role_service_name(outputs["serviceName"], role)
+    try:
+        return reach_service(config.kubeconfig, config.context, outputs["namespace"], service)
+    except KubeAccessError as error:
+        raise StackError(str(error)) from None

@@ -1,14 +1,14 @@
 """The timeline of a probe window or a rollout: requests per second, errors, p99 latency and ready
 pods per version, second by second, as JSON and as a picture (PNG).
 
-    with Recorder(url, namespace, selector, rate=20) as recorder:
+    with Recorder(target, namespace, selector, rate=20) as recorder:
         ...                                  # a rollout, or nothing: a probe window
     timeline = recorder.timeline("v2 rollout of stack dev")
     save(timeline, directory, "rollout")     # rollout.json and rollout.png
 
-While the load (demo_orq.traffic.SteadyLoad, loopback only) runs, the pods are listed about every
-half second with kubectl; a pod's version is the text it answers (its `-text=` argument), with
-its image when that is not the demo's.
+While the load runs (components.kubeapi.Probe: through the API server, or to a local URL), the
+pods are listed about every half second with kubectl; a pod's version is the text it answers
+(its `-text=` argument), with its image when that is not the demo's.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from components.kubeapi import Probe
+from components.traffic import Answer, Target, TrafficReport
+from components.traffic import percentile as traffic_percentile
+
 from . import facts
 from .kube import KubectlError, Object, is_ready, kubectl_json
-from .traffic import Answer, SteadyLoad, TrafficReport
 
 SAMPLE_INTERVAL_SECONDS = 0.5
 LIST_TIMEOUT_SECONDS = 10
@@ -36,9 +38,7 @@ LIST_TIMEOUT_SECONDS = 10
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile (0-100, linear between the closest ranks); None without values."""
-    if not values:
-        return None
-    return float(numpy.percentile(numpy.asarray(values, dtype=float), q))
+    return traffic_percentile(values, q) if values else None
 
 
 def pod_version(pod: Object) -> str:
@@ -193,7 +193,7 @@ class Recorder:
 
     def __init__(
         self,
-        url: str,
+        target: Target,
         namespace: str,
         selector: str,
         rate: float,
@@ -201,7 +201,7 @@ class Recorder:
         kubectl_args: Sequence[str] = (),
     ) -> None:
         workers = min(6, max(1, int(rate)))
-        self.load = SteadyLoad(url, rate, workers, max_seconds)
+        self.probe = Probe(target, int(rate), workers, max_seconds)
         self.sampler = PodSampler(pod_lister(namespace, selector, kubectl_args))
         self.start = self.end = 0.0
         self.started_at = 0.0
@@ -210,11 +210,11 @@ class Recorder:
     def __enter__(self) -> Recorder:
         self.start, self.started_at = time.monotonic(), time.time()
         self.sampler.__enter__()
-        self.load.__enter__()
+        self.probe.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.load.__exit__(*exc)
+        self.probe.__exit__(*exc)
         self.sampler.__exit__(*exc)
         self.end = time.monotonic()
 
@@ -224,7 +224,7 @@ class Recorder:
 
     @property
     def report(self) -> TrafficReport:
-        return self.load.report
+        return self.probe.report
 
     def timeline(self, title: str) -> Timeline:
         seconds = bucket(self.report.answers, self.sampler.samples, self.start, self.end)

@@ -1,8 +1,12 @@
-"""Runs a command while a steady load goes to a URL, then tells what the users saw: the answers
-and their split, the failed requests and the downtime window, and when the answers became the
-final version. The demo's evidence for a switch, a rollback or a Recreate rollout:
+"""Runs a command while a steady load goes to the app, then tells what the users saw: the
+answers and their split, the failed requests and the downtime window, and when the answers
+became the final version. The demo's evidence for a switch, a rollback or a Recreate rollout:
 
-    python -m demo_orq.watch http://127.0.0.1:30080/ -- pulumi up --yes --skip-preview
+    python -m demo_orq.watch --stack dev -- pulumi up --yes --skip-preview
+
+The load goes to the stack's Service through the API server of the stack's kubeconfig and
+context (it works on any cluster); `--url` sends it to a URL of this machine instead (a node
+port of the local cluster, a port-forward).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .traffic import Answer, SteadyLoad
+from components.traffic import Answer, SteadyLoad, Target, direct_url
+
+from .stacks import StackError, add_stack_arguments, reach, select_stack
 
 RATE = 50
 SECONDS_AFTER = 3.0
@@ -88,8 +94,8 @@ def watched_url(raw: str) -> str:
     return raw
 
 
-def watch(url: str, command: Sequence[str]) -> Watched:
-    with SteadyLoad(url, rate=RATE, workers=4, only_loopback=False) as load:
+def watch(app: Target, command: Sequence[str]) -> Watched:
+    with SteadyLoad(app, rate=RATE, workers=4) as load:
         started = time.monotonic()
         exit_code = subprocess.run(list(command), check=False).returncode
         ended = time.monotonic()
@@ -103,11 +109,29 @@ def main(argv: Sequence[str]) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url", type=watched_url, help="where the load goes: the stack's url output")
+    add_stack_arguments(parser)
+    parser.add_argument(
+        "--service",
+        choices=("app", "preview", "canary"),
+        default="app",
+        help="the stack's Service to watch (default: app, the one users reach)",
+    )
+    parser.add_argument(
+        "--url", type=watched_url, help="watch this URL of this machine instead of the stack"
+    )
     parser.add_argument("command", nargs="+", help="the command to run (after --)")
     arguments = parser.parse_args(argv)
-    watched = watch(arguments.url, arguments.command)
-    print(f"watched: {watched.summary()}")
+    try:
+        app = (
+            direct_url(arguments.url, only_loopback=False)
+            if arguments.url
+            else reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
+        )
+    except StackError as error:
+        print(f"watch refused: {error}", file=sys.stderr)
+        return 2
+    watched = watch(app, arguments.command)
+    print(f"watched {app.description}: {watched.summary()}")
     return watched.exit_code
 
 

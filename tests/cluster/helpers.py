@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 
-from demo_orq.http import http_get
+from components.traffic import http_get
 from demo_orq.kube import (
     Object,
     delete_namespace_now,

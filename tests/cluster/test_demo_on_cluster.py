@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from components.traffic import http_get
 from demo_orq import facts
-from demo_orq.http import http_get
 from demo_orq.kube import Object, deployment_settled, kubectl, pods, ready_pods, wait_until
 from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import delete_namespace, port_forward, wait_for_only_answer

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi import automation as auto
 
+from components.traffic import SteadyLoad
 from demo_orq import events, facts
 from demo_orq.kube import (
     deployment_settled,
@@ -36,7 +37,6 @@ from demo_orq.sandbox import (
 )
 from demo_orq.stacks import set_config
 from demo_orq.timeline import Recorder, save
-from demo_orq.traffic import SteadyLoad
 from tests.cluster.helpers import wait_for_only_answer
 
 pytestmark = pytest.mark.e2e

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import pytest
 from pulumi import automation as auto
 
+from components.traffic import Answer, SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
 from demo_orq.sandbox import SANDBOXES, copy_project, sandbox_stack
 from demo_orq.stacks import set_config
-from demo_orq.traffic import Answer, SteadyLoad, TrafficReport
 from tests.cluster.helpers import answers
 
 pytestmark = pytest.mark.e2e

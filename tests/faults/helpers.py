@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi import automation as auto
 
+from components.traffic import Answer, get_once
 from demo_orq import facts
 from demo_orq.kube import (
     delete_namespace_now,
@@ -27,7 +28,6 @@ from demo_orq.kube import (
     wait_until,
 )
 from demo_orq.sandbox import ProjectCopy, Sandbox, copy_project, new_sandbox_stack
-from demo_orq.traffic import Answer, get_once
 
 DISRUPT_LOCK = Path("/tmp/demo-orq-disrupt.lock")
 """Taken (exclusively) around every disruptive step: killing cluster components, restarting the

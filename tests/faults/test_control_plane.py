@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import pods, wait_until
 from demo_orq.sandbox import SANDBOXES
-from demo_orq.traffic import SteadyLoad
 from tests.faults.helpers import (
     App,
     answers_between,

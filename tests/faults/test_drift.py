@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import kubectl, ready_pods
 from demo_orq.sandbox import SANDBOXES
-from demo_orq.traffic import SteadyLoad
 from tests.faults.helpers import SELECTOR, App, deploy_app, describe_failures, failed
 
 pytestmark = pytest.mark.faults

@@ -61,12 +61,11 @@ def test_a_program_that_builds_the_component_directly_is_protected_too(render):
     ("strategy", "group", "field"),
     [("BlueGreen", "blue_green", "preview_node_port"), ("Canary", "canary", "node_port")],
 )
-def test_the_gate_needs_a_node_port_to_probe_the_candidate_through(strategy, group, field):
+def test_the_gate_needs_no_node_port_it_goes_through_the_api_server(strategy, group, field):
     groups = {"blue_green": BlueGreenArgs, "canary": CanaryArgs}
     without_port = {group: groups[group](**{field: None})}
 
-    with pytest.raises(InvalidArgsError) as raised:
-        HelloAppArgs(strategy=strategy, **without_port)
+    args = HelloAppArgs(strategy=strategy, gate=GateArgs(seconds=10), **without_port)
 
-    assert raised.value.field == f"{group}.{field}"
-    assert HelloAppArgs(strategy=strategy, gate=GateArgs(seconds=0), **without_port)
+    assert args.gate.seconds == 10
+    assert f"{group}.{field}" not in args.node_ports()

@@ -5,14 +5,18 @@ import os
 import pytest
 
 from components import HelloAppArgs
-from components.args import AutoscaleArgs, BlueGreenArgs, CanaryArgs, GateArgs
+from components.args import AutoscaleArgs, BlueGreenArgs, CanaryArgs, ClusterAccess, GateArgs
 from demo_orq.config import KEYS, ConfigError, DemoConfig, Slo, load
 
 CONTEXT = {"context": "kind-demo-orq"}
 
 
 def test_only_a_context_is_needed_and_everything_else_defaults_to_the_demo():
-    assert load(CONTEXT) == DemoConfig(context="kind-demo-orq", kubeconfig=None, app=HelloAppArgs())
+    assert load(CONTEXT) == DemoConfig(
+        context="kind-demo-orq",
+        kubeconfig=None,
+        app=HelloAppArgs(cluster_access=ClusterAccess(context="kind-demo-orq")),
+    )
 
 
 def test_every_key_is_read_into_its_typed_field():
@@ -50,6 +54,7 @@ def test_every_key_is_read_into_its_typed_field():
         node_port=30081,
         url_host="localhost",
         rollout_timeout_seconds=300,
+        cluster_access=ClusterAccess(config.kubeconfig, "kind-demo-orq"),
     )
 
 

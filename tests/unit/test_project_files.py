@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components import HelloAppArgs
+from components import ClusterAccess, HelloAppArgs
 from demo_orq import facts
 from demo_orq.config import KEYS, load
 from demo_orq.sandbox import SANDBOXES
@@ -71,7 +71,7 @@ def test_the_declared_defaults_are_the_components_defaults(project_root):
 
     config = load({**CONTEXT, **defaults})
 
-    assert config.app == HelloAppArgs()
+    assert config.app == HelloAppArgs(cluster_access=ClusterAccess(context=CONTEXT["context"]))
     assert config.kubeconfig is None
 
 

@@ -11,6 +11,7 @@ import numpy
 import pytest
 from pulumi import automation as auto
 
+from components.traffic import Answer, TrafficReport
 from demo_orq import events, facts
 from demo_orq.config import Slo
 from demo_orq.report import (
@@ -40,7 +41,6 @@ from demo_orq.timeline import (
     ready_by_version,
     versions_in_order,
 )
-from demo_orq.traffic import Answer, TrafficReport
 
 SLO = Slo(availability_percent=99.0, p99_ms=100)
 START = datetime(2026, 11, 27, 10, 0, 0)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components import HelloApp, HelloAppArgs
-from components.args import BlueGreenArgs, CanaryArgs, GateArgs
+from components.args import BlueGreenArgs, CanaryArgs, ClusterAccess, GateArgs
 from components.gate import decide
 from tests.unit.manifests import changed_paths
 
@@ -112,16 +112,20 @@ def test_the_services_wait_for_the_gate_which_waits_for_both_colors(render_app, 
         assert any(urn.endswith(f"{DEPLOYMENT_TYPE}::hello-{color}") for urn in gate_dependencies)
 
 
-def test_the_gate_probes_the_preview_port_with_its_thresholds(render_app):
+def test_the_gate_probes_the_preview_service_through_the_api_server_with_its_thresholds(
+    render_app,
+):
     args = HelloAppArgs(
         strategy="BlueGreen",
         blue_green=BlueGreenArgs(preview_node_port=30091, green_message=V2),
         gate=GateArgs(seconds=7, min_success_percent=99.5, max_p99_ms=300),
+        cluster_access=ClusterAccess(kubeconfig="/k/config", context="ctx"),
     )
     gate = render_app(args).inputs()[GATE_TYPE, "hello-gate"]
 
     assert gate["kind"] == "blue-green"
-    assert gate["url"] == "http://127.0.0.1:30091/"
+    assert (gate["namespace"], gate["service"]) == ("demo", "hello-svc-preview")
+    assert (gate["kubeconfig"], gate["context"]) == ("/k/config", "ctx")
     assert gate["versions"] == {
         "blue": "Hola desde Kubernetes 👋 hashicorp/http-echo:0.2.3",
         "green": f"{V2} hashicorp/http-echo:0.2.3",
@@ -178,7 +182,8 @@ def test_the_canary_gate_probes_the_canary_service(render_app):
         GATE_TYPE, "hello-gate"
     ]
 
-    assert (gate["kind"], gate["url"], gate["weight"]) == ("canary", "http://127.0.0.1:30092/", 25)
+    assert (gate["kind"], gate["service"], gate["weight"]) == ("canary", "hello-svc-canary", 25)
+    assert (gate["kubeconfig"], gate["context"]) == ("", "")  # the kubeconfig's own defaults
     assert gate["candidate"] == f"{V2} hashicorp/http-echo:0.2.3"
 
 

@@ -1,0 +1,454 @@
+"""The app, reached from the operator's side through the Kubernetes API server's service proxy
+(`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/`) with a kubeconfig and a context: the
+one reach that every operator of every cluster has (kind, EKS, GKE, AKS, this machine's), where
+node ports and pod addresses are often out of reach. The analysis gate, the stepped canary, the
+watch and the report all go this way. Standard library, plus PyYAML (a dependency of pulumi).
+
+The API server picks a ready endpoint of the Service at random for each request and forwards it
+to the pod: the answers split as the Service's endpoints do. What the requests also cross (this
+machine to the API server and back) is the hop; `hop_meter` measures it on the same connections,
+so that figures can be given for the app alone.
+
+Credentials: client certificates, bearer tokens (inline or a file), exec plugins
+(client.authentication.k8s.io, as EKS, GKE and AKS use) and basic auth, as kubectl reads them.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import yaml
+
+from .traffic import Answer, SteadyLoad, Target, TrafficReport, percentile, timed
+
+EXEC_TIMEOUT_SECONDS = 60
+SERVICE_PORT_NAME = "http"
+"""The name of the port of every Service of the app (components.service)."""
+
+
+class KubeAccessError(Exception):
+    """The kubeconfig, its context or the API server cannot be used: one line that says why."""
+
+
+Config = dict[str, Any]
+
+
+def kubeconfig_files(path: str | None) -> list[Path]:
+    """The files a kubeconfig is read from, as kubectl: `path`, else $KUBECONFIG (a list, the
+    first file wins for each name), else ~/.kube/config."""
+    if path:
+        return [Path(path).expanduser()]
+    listed = [Path(p) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return listed or [Path.home() / ".kube" / "config"]
+
+
+def read_kubeconfig(files: list[Path]) -> tuple[Config, dict[str, Path]]:
+    """The merged kubeconfig, and for each cluster and user name the file it came from (relative
+    paths in it are relative to that file's folder)."""
+    merged: Config = {"clusters": {}, "users": {}, "contexts": {}, "current-context": ""}
+    origin: dict[str, Path] = {}
+    for file in files:
+        if not file.is_file():
+            if len(files) == 1:
+                raise KubeAccessError(f"kubeconfig {file}: no such file")
+            continue
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise KubeAccessError(f"kubeconfig {file}: unreadable ({one_line(error)})") from None
+        if not isinstance(document, dict):
+            raise KubeAccessError(f"kubeconfig {file}: not a kubeconfig (a mapping is expected)")
+        merged["current-context"] = merged["current-context"] or document.get("current-context")
+        for section, inner in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
+            for entry in document.get(section) or []:
+                name = entry.get("name")
+                if name and name not in merged[section]:
+                    merged[section][name] = entry.get(inner) or {}
+                    origin[f"{section}/{name}"] = file.parent
+    return merged, origin
+
+
+def one_line(error: BaseException | str) -> str:
+    return " ".join(str(error).split())
+
+
+@dataclass
+class Credentials:
+    """What proves who the client is: headers, and a client certificate (PEM bytes)."""
+
+    headers: dict[str, str]
+    certificate: bytes | None = None
+    key: bytes | None = None
+    expires: float | None = None
+    """time.time() after which an exec plugin must be asked again."""
+
+
+def file_or_data(entry: Config, name: str, base: Path) -> bytes | None:
+    """`<name>-data` (base64) or the file `<name>` (relative to `base`) of a kubeconfig entry."""
+    data = entry.get(f"{name}-data")
+    if data:
+        return base64.b64decode(data)
+    path = entry.get(name)
+    if path:
+        return (base / Path(path).expanduser()).read_bytes()
+    return None
+
+
+def exec_credentials(spec: Config, server: str, base: Path) -> Credentials:
+    """Runs a client-go exec credential plugin and reads its ExecCredential."""
+    api_version = spec.get("apiVersion", "client.authentication.k8s.io/v1")
+    command = str(spec.get("command", ""))
+    if not command:
+        raise KubeAccessError("kubeconfig user: exec has no command")
+    if "/" in command and not Path(command).is_absolute():
+        command = str(base / command)
+    info = {"apiVersion": api_version, "kind": "ExecCredential",
+            "spec": {"interactive": False, "cluster": {"server": server}}}  # fmt: skip
+    env = {**os.environ, "KUBERNETES_EXEC_INFO": json.dumps(info)}
+    env.update({item["name"]: item["value"] for item in spec.get("env") or []})
+    try:
+        done = subprocess.run(
+            [command, *[str(arg) for arg in spec.get("args") or []]],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=EXEC_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise KubeAccessError(f"kubeconfig exec plugin {command}: {one_line(error)}") from None
+    if done.returncode != 0:
+        why = one_line(done.stderr or done.stdout)[:300]
+        raise KubeAccessError(f"kubeconfig exec plugin {command} failed: {why}")
+    try:
+        status = json.loads(done.stdout)["status"]
+    except (ValueError, KeyError, TypeError):
+        raise KubeAccessError(f"kubeconfig exec plugin {command}: no ExecCredential") from None
+    expires = None
+    if status.get("expirationTimestamp"):
+        expires = datetime.fromisoformat(status["expirationTimestamp"].replace("Z", "+00:00"))
+    return Credentials(
+        {"Authorization": f"Bearer {status['token']}"} if status.get("token") else {},
+        status.get("clientCertificateData", "").encode() or None,
+        status.get("clientKeyData", "").encode() or None,
+        expires.timestamp() if expires else None,
+    )
+
+
+def static_credentials(user: Config, base: Path) -> Credentials:
+    headers = {}
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        token = (base / Path(user["tokenFile"]).expanduser()).read_text().strip()
+    if not token and (user.get("auth-provider") or {}).get("config", {}).get("id-token"):
+        token = user["auth-provider"]["config"]["id-token"]  # OIDC, as kubectl sends it
+    elif user.get("auth-provider") and not token:
+        name = user["auth-provider"].get("name", "?")
+        raise KubeAccessError(
+            f"kubeconfig user: the auth-provider {name!r} is not supported (kubectl removed it; "
+            "use its exec plugin, e.g. gke-gcloud-auth-plugin or kubelogin)"
+        )
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif user.get("username"):
+        pair = f"{user['username']}:{user.get('password', '')}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+    return Credentials(
+        headers,
+        file_or_data(user, "client-certificate", base),
+        file_or_data(user, "client-key", base),
+    )
+
+
+def tls_context(cluster: Config, base: Path, credentials: Credentials) -> ssl.SSLContext:
+    if cluster.get("insecure-skip-tls-verify"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        authority = file_or_data(cluster, "certificate-authority", base)
+        context = ssl.create_default_context(cadata=authority.decode() if authority else None)
+    if credentials.certificate and credentials.key:
+        # ssl loads a client certificate from files only: a private folder, gone at once.
+        with tempfile.TemporaryDirectory(prefix="demo-orq-kube-") as folder:
+            certificate, key = Path(folder, "client.crt"), Path(folder, "client.key")
+            key.touch(mode=0o600)
+            key.write_bytes(credentials.key)
+            certificate.write_bytes(credentials.certificate)
+            context.load_cert_chain(certificate, key)
+    return context
+
+
+class ApiServer:
+    """An API server as a kubeconfig's context reaches it: address, TLS and credentials."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
+        files = kubeconfig_files(kubeconfig)
+        where = ", ".join(map(str, files))
+        config, origin = read_kubeconfig(files)
+        name = context or config["current-context"]
+        if not name:
+            raise KubeAccessError(f"kubeconfig {where}: no context given and no current-context")
+        if name not in config["contexts"]:
+            known = ", ".join(sorted(config["contexts"])) or "none"
+            raise KubeAccessError(f"kubeconfig {where}: no context {name!r} (contexts: {known})")
+        entry = config["contexts"][name]
+        cluster_name, user_name = entry.get("cluster", ""), entry.get("user", "")
+        if cluster_name not in config["clusters"]:
+            raise KubeAccessError(
+                f"kubeconfig {where}: context {name!r} names cluster {cluster_name!r}, "
+                "which is not there"
+            )
+        self.context = name
+        self._cluster: Config = config["clusters"][cluster_name]
+        self._user: Config = config["users"].get(user_name, {})
+        self._cluster_base = origin[f"clusters/{cluster_name}"]
+        self._user_base = origin.get(f"users/{user_name}", self._cluster_base)
+        self.server = str(self._cluster.get("server", "")).rstrip("/")
+        parts = urlsplit(self.server)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise KubeAccessError(
+                f"kubeconfig {where}: cluster {cluster_name!r} has no usable server "
+                f"({self.server!r}; accepted: https://host[:port])"
+            )
+        default_port = 443 if parts.scheme == "https" else 80
+        self._host, self._port = parts.hostname, parts.port or default_port
+        self._prefix = parts.path
+        self._server_name = self._cluster.get("tls-server-name") or self._host
+        self._lock = threading.Lock()
+        self._credentials: Credentials | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._generation = 0
+        self._local = threading.local()
+
+    def _current(self) -> tuple[Credentials, ssl.SSLContext | None, int]:
+        """The credentials and TLS context, asking an exec plugin again once they expire."""
+        with self._lock:
+            stale = self._credentials is None or (
+                self._credentials.expires is not None
+                and time.time() > self._credentials.expires - 30
+            )
+            if stale:
+                self._credentials = self._load_credentials()
+                self._tls = None
+                if urlsplit(self.server).scheme == "https":
+                    try:
+                        self._tls = tls_context(
+                            self._cluster, self._cluster_base, self._credentials
+                        )
+                    except (OSError, ssl.SSLError, ValueError) as error:
+                        raise KubeAccessError(
+                            f"kubeconfig context {self.context!r}: bad TLS settings "
+                            f"({one_line(error)})"
+                        ) from None
+                self._generation += 1
+            assert self._credentials is not None
+            return self._credentials, self._tls, self._generation
+
+    def _load_credentials(self) -> Credentials:
+        try:
+            if self._user.get("exec"):
+                return exec_credentials(self._user["exec"], self.server, self._user_base)
+            return static_credentials(self._user, self._user_base)
+        except OSError as error:
+            raise KubeAccessError(
+                f"kubeconfig context {self.context!r}: unreadable credentials ({one_line(error)})"
+            ) from None
+
+    def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, dict[str, str]]:
+        """This thread's kept-alive connection (a new one after new credentials)."""
+        credentials, tls, generation = self._current()
+        connection = getattr(self._local, "connection", None)
+        if connection is None or self._local.generation != generation:
+            if connection is not None:
+                connection.close()
+            if tls is None:
+                connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+            else:
+                connection = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=timeout, context=tls
+                )
+                if self._server_name != self._host:
+                    connection.server_hostname = self._server_name  # type: ignore[attr-defined]
+            self._local.connection, self._local.generation = connection, generation
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        return connection, credentials.headers
+
+    def request(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
+        """(status, body) of a GET of `path`; connection errors are raised (OSError,
+        http.client.HTTPException), the connection then dropped."""
+        connection, headers = self._connection(timeout)
+        try:
+            connection.request("GET", self._prefix + path, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            self._local.connection = None
+            raise
+
+    def get(self, path: str, timeout: float) -> Answer:
+        started = time.monotonic()
+        try:
+            status, body = self.request(path, timeout)
+        except (OSError, http.client.HTTPException) as error:
+            return Answer(started, time.monotonic() - started, None, repr(error))
+        return timed(started, status, body)
+
+    def check(self, namespace: str, service: str) -> None:
+        """Fails with one line unless the API server answers and lets these credentials read the
+        Service (and so, with `services/proxy`, reach it)."""
+        try:
+            status, body = self.request(service_path(namespace, service), timeout=15)
+        except KubeAccessError:
+            raise
+        except (OSError, http.client.HTTPException) as error:
+            raise KubeAccessError(
+                f"cannot reach the API server {self.server} of context {self.context!r}: "
+                f"{one_line(error)}"
+            ) from None
+        if status in (401, 403):
+            raise KubeAccessError(
+                f"the API server {self.server} refused the credentials of context "
+                f"{self.context!r} (HTTP {status}: {api_message(body)})"
+            )
+        if status == 404:
+            raise KubeAccessError(
+                f"no Service {namespace}/{service} at the API server {self.server} of context "
+                f"{self.context!r}: is the stack deployed there?"
+            )
+        if status != 200:
+            raise KubeAccessError(f"the API server {self.server} answered HTTP {status}")
+
+
+def service_path(namespace: str, service: str) -> str:
+    return f"/api/v1/namespaces/{quote(namespace)}/services/{quote(service)}"
+
+
+def api_message(body: bytes) -> str:
+    """The `message` of an API server's Status, else the start of the body."""
+    try:
+        return str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        return one_line(body[:200].decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True)
+class ServiceProxy:
+    """A Service of the app, through the API server's service proxy (a Target)."""
+
+    api: ApiServer
+    namespace: str
+    service: str
+    path: str = "/"
+
+    @property
+    def proxy_path(self) -> str:
+        return f"{service_path(self.namespace, self.service)}:{SERVICE_PORT_NAME}/proxy{self.path}"
+
+    @property
+    def description(self) -> str:
+        return f"through the API server {self.api.server} (service proxy of {self.service})"
+
+    def get(self, timeout: float) -> Answer:
+        return self.api.get(self.proxy_path, timeout)
+
+
+@dataclass(frozen=True)
+class ApiRoundTrip:
+    """A read of the Service object itself (a Target): the same connection, credentials and
+    API server work as a proxied request, without the pod. Its latency is the hop."""
+
+    proxy: ServiceProxy
+
+    @property
+    def description(self) -> str:
+        return f"the API server {self.proxy.api.server} alone"
+
+    def get(self, timeout: float) -> Answer:
+        return self.proxy.api.get(service_path(self.proxy.namespace, self.proxy.service), timeout)
+
+
+HOP_RATE = 10
+"""Requests per second that measure the hop, beside the app's."""
+
+
+def hop_meter(proxy: ServiceProxy) -> SteadyLoad:
+    """A light load on the API server alone, run beside a load on `proxy`: its median is what
+    the API hop adds to each request."""
+    return SteadyLoad(ApiRoundTrip(proxy), rate=HOP_RATE, workers=2)
+
+
+def reach_service(
+    kubeconfig: str | None, context: str | None, namespace: str, service: str
+) -> ServiceProxy:
+    """The Service `namespace/service` through the API server of the kubeconfig's context,
+    checked to answer (KubeAccessError, one line, when it cannot be used)."""
+    proxy = ServiceProxy(ApiServer(kubeconfig, context), namespace, service)
+    proxy.api.check(namespace, service)
+    return proxy
+
+
+class Probe:
+    """A steady load on `target` for the time of a `with` block and, when the target is reached
+    through the API server, a measure of the hop beside it, so that its latencies can be told
+    for the app alone."""
+
+    def __init__(
+        self, target: ServiceProxy | Target, rate: int, workers: int, max_seconds: float = 900
+    ) -> None:
+        self.load = SteadyLoad(target, rate, workers, max_seconds, only_loopback=False)
+        self.hop = hop_meter(target) if isinstance(target, ServiceProxy) else None
+        self.description = target.description
+
+    def __enter__(self) -> Probe:
+        if self.hop is not None:
+            self.hop.__enter__()
+        self.load.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.load.__exit__(*exc)
+        if self.hop is not None:
+            self.hop.__exit__(*exc)
+
+    @property
+    def report(self) -> TrafficReport:
+        return self.load.report
+
+    def hop_ms(self) -> tuple[float, float]:
+        """The hop's (median, p99) in ms: (0, 0) for a target reached directly."""
+        if self.hop is None:
+            return 0.0, 0.0
+        latencies = self.hop.report.latencies_ms()
+        if not latencies:
+            return 0.0, 0.0
+        return percentile(latencies, 50), percentile(latencies, 99)
+
+    def app_percentiles_ms(self) -> dict[str, float]:
+        """p50, p95, p99 of the app alone: each latency less the hop's median."""
+        return self.report.latency_percentiles_ms(minus_ms=self.hop_ms()[0])
+
+    def how(self) -> str:
+        """How the figures were measured, for the output that shows them."""
+        if self.hop is None:
+            return self.description
+        median, p99 = self.hop_ms()
+        return (f"{self.description}; the hop to the API server and back (median "
+                f"{median:.1f} ms, p99 {p99:.1f} ms over {len(self.hop.report.answers)} reads) "
+                "taken off each latency")  # fmt: skip
