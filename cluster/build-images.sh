@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the cluster's images as docker-archive tarballs in $CACHE/images (no Docker, no
-# registry): pause, http-echo and netcheck from their sources here, CoreDNS and metrics-server
-# from their published Go modules (images/<name>/go.mod pins the version, go.sum the hashes).
+# registry): pause, http-echo (and its slow twin for tests) and netcheck from their sources
+# here, CoreDNS and metrics-server from their published Go modules (images/<name>/go.mod pins
+# the version, go.sum the hashes).
 # cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
 if (($#)); then
@@ -17,8 +18,8 @@ up_to_date() {  # out src
   [[ -z "$(find "$2" "$CLUSTER_DIR/images/make-image.py" -newer "$1" -print -quit)" ]]
 }
 
-build_image() {  # name tag dest-path-in-image go-package [ldflags]
-  local name=$1 tag=$2 dest=$3 package=$4 ldflags="-s -w ${5:-}" src="$CLUSTER_DIR/images/$1"
+build_image() {  # name tag dest-path-in-image go-package [ldflags] [source folder in images/]
+  local name=$1 tag=$2 dest=$3 package=$4 ldflags="-s -w ${5:-}" src="$CLUSTER_DIR/images/${6:-$1}"
   local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin" start=$SECONDS
   up_to_date "$out" "$src" && return 0
   log "building image $tag (go build $package)"
@@ -33,6 +34,8 @@ build_image() {  # name tag dest-path-in-image go-package [ldflags]
 mkdir -p "$IMAGES_DIR"
 build_image pause "$PAUSE_IMAGE" /pause .
 build_image http-echo "$ECHO_IMAGE" /http-echo .
+build_image http-echo-slow "$SLOW_ECHO_IMAGE" /http-echo . "-X main.answerDelay=$SLOW_ECHO_DELAY" \
+  http-echo
 build_image netcheck "$NETCHECK_IMAGE" /netcheck .
 build_image coredns "$COREDNS_IMAGE" /coredns .
 build_image metrics-server "$METRICS_SERVER_IMAGE" /metrics-server \

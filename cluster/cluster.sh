@@ -416,6 +416,7 @@ image_ref() {  # name -> the reference the image is tagged with
   case $1 in
     pause) echo "$PAUSE_IMAGE" ;;
     http-echo) echo "$ECHO_IMAGE" ;;
+    http-echo-slow) echo "$SLOW_ECHO_IMAGE" ;;
     coredns) echo "$COREDNS_IMAGE" ;;
     metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
     netcheck) echo "$NETCHECK_IMAGE" ;;

@@ -30,7 +30,11 @@ COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
 METRICS_SERVER_VERSION="$(module_version metrics-server sigs.k8s.io/metrics-server)"
 METRICS_SERVER_IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SERVER_VERSION"
 NETCHECK_IMAGE="localhost/demo-orq/netcheck:1.0"   # for tests: DNS + HTTP from inside a pod
-IMAGE_NAMES=(pause http-echo coredns metrics-server netcheck)   # images/<name>, $IMAGES_DIR/<name>.tar
+# For tests: http-echo that takes 250 ms to answer `/` (a slow candidate for the analysis gate).
+SLOW_ECHO_IMAGE="localhost/demo-orq/http-echo-slow:0.2.3"
+SLOW_ECHO_DELAY="250ms"
+# $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow: from images/http-echo).
+IMAGE_NAMES=(pause http-echo http-echo-slow coredns metrics-server netcheck)
 
 # Network layout. The node IP is the pod bridge's gateway address, on the
 # project's own bridge (this kernel has no dummy links), never on the

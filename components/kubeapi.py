@@ -192,6 +192,21 @@ def tls_context(cluster: Config, base: Path, credentials: Credentials) -> ssl.SS
     return context
 
 
+class TlsConnection(http.client.HTTPSConnection):
+    """HTTPS to `host` that checks the certificate for `server_name` (the kubeconfig's
+    `tls-server-name`, else the host)."""
+
+    def __init__(
+        self, host: str, port: int, timeout: float, context: ssl.SSLContext, server_name: str
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.tls, self.server_name = context, server_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
+
+
 class ApiServer:
     """An API server as a kubeconfig's context reaches it: address, TLS and credentials."""
 
@@ -278,11 +293,7 @@ class ApiServer:
             if tls is None:
                 connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
             else:
-                connection = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=timeout, context=tls
-                )
-                if self._server_name != self._host:
-                    connection.server_hostname = self._server_name  # type: ignore[attr-defined]
+                connection = TlsConnection(self._host, self._port, timeout, tls, self._server_name)
             self._local.connection, self._local.generation = connection, generation
         connection.timeout = timeout
         if connection.sock is not None:
@@ -410,11 +421,12 @@ class Probe:
     for the app alone."""
 
     def __init__(
-        self, target: ServiceProxy | Target, rate: int, workers: int, max_seconds: float = 900
+        self, target: Target | str, rate: int, workers: int, max_seconds: float = 900
     ) -> None:
+        """`target`: a Target, or a URL of this machine (a node port, a port-forward)."""
         self.load = SteadyLoad(target, rate, workers, max_seconds, only_loopback=False)
         self.hop = hop_meter(target) if isinstance(target, ServiceProxy) else None
-        self.description = target.description
+        self.description = self.load.target.description
 
     def __enter__(self) -> Probe:
         if self.hop is not None:

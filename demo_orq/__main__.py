@@ -3,6 +3,7 @@
     python -m demo_orq rollback [--stack S] [--list | --to N]
     python -m demo_orq canary [--stack S] --to-message TEXT [--steps 25,50,100] [--pause SECONDS]
     python -m demo_orq report [--stack S] [--probe-seconds 30] [--rate 20] [--out DIR] [-- COMMAND]
+    python -m demo_orq get [--stack S] [--service app|preview|canary]
 
 Each command's --help tells the rest.
 """
@@ -13,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("rollback", "canary", "report")
+COMMANDS = ("rollback", "canary", "report", "get")
 """Each is the module demo_orq.<command>, imported only when run, with `main(argv) -> int`."""
 
 

@@ -37,10 +37,6 @@ class Sandbox:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.node_port}/"
 
-    @property
-    def preview_url(self) -> str:
-        return f"http://127.0.0.1:{self.preview_node_port}/"
-
     def node_ports(self) -> list[int]:
         ports = (self.node_port, self.preview_node_port, self.canary_node_port)
         return [port for port in ports if port is not None]
@@ -83,6 +79,9 @@ SANDBOXES: dict[str, Sandbox] = {
     "cluster-security": Sandbox("orq-cluster-security", 31020),
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
+    "strategies-cloud": Sandbox(
+        "orq-strategies-cloud", 30590, preview_node_port=30591, canary_node_port=30592
+    ),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
     "faults": Sandbox("orq-faults", 30680),
     "faults-node": Sandbox("orq-faults-node", 30681),
@@ -90,6 +89,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "faults-drift": Sandbox("orq-faults-drift", 30683),
     "faults-secret": Sandbox("orq-faults-secret", 30684),
     "bench-rollouts": Sandbox("orq-bench-rollouts", 30685),
+    "bench-gate": Sandbox("orq-bench-gate", 30386),
 }
 """Every suite's own place; a unit test checks they differ from each other and from the demo's."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from components.kubeapi import KubeAccessError, ServiceProxy, reach_service
+from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
 from components.service import Role, role_service_name
 
 from .config import ConfigError, DemoConfig, load
@@ -97,11 +97,13 @@ def deployed_outputs(stack: auto.Stack, *names: str) -> dict[str, str]:
 def reach(stack: auto.Stack, role: Role = "app") -> ServiceProxy:
     """The stack's Service of `role` through the API server of the stack's own kubeconfig and
     context: how every command talks to the app, on any cluster. StackError, one line, when it
-    cannot be reached."""
+    cannot be reached (the kubeconfig is read before anything else is asked)."""
     config = stack_config(stack)
-    outputs = deployed_outputs(stack, "namespace", "serviceName")
-    service = role_service_name(outputs["serviceName"], role)
     try:
-        return reach_service(config.kubeconfig, config.context, outputs["namespace"], service)
+        api = ApiServer(config.kubeconfig, config.context)
+        outputs = deployed_outputs(stack, "namespace", "serviceName")
+        service = role_service_name(outputs["serviceName"], role)
+        api.check(outputs["namespace"], service)
     except KubeAccessError as error:
         raise StackError(str(error)) from None
+    return ServiceProxy(api, outputs["namespace"], service)

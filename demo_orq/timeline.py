@@ -193,7 +193,7 @@ class Recorder:
 
     def __init__(
         self,
-        target: Target,
+        target: Target | str,
         namespace: str,
         selector: str,
         rate: float,

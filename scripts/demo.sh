@@ -46,6 +46,9 @@ output() { pulumi stack output "$1"; }
 evidence() { show kubectl -n "$(output namespace)" get deploy,rs,pods,svc -o wide; }
 up() { show pulumi up --yes --skip-preview --message "$1"; }
 curl_url() { show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(output url)"; }
+# The demo's checks ask the app through the API server (the stack's kubeconfig and context), the
+# way that works on any cluster; the node port above is what a user curls where it is reachable.
+ask() { show python -m demo_orq get --stack "$stack" "$@"; }
 
 put_stack_file_back() {
   [[ -s "$stack_file_copy" ]] && cp "$stack_file_copy" "$stack_file"
@@ -79,8 +82,8 @@ setup() {
   done
 }
 
-# The stack's url while a command runs: what the users saw (answers, failures, timings).
-watched() { show python -m demo_orq.watch "$(output url)" -- "$@"; }
+# The stack's app while a command runs: what the users saw (answers, failures, timings).
+watched() { show python -m demo_orq.watch --stack "$stack" -- "$@"; }
 newest_update() { python -m demo_orq rollback --stack "$stack" --list | awk 'NR == 1 { print $1 }'; }
 
 reach() {
@@ -123,28 +126,28 @@ rolling_v2_and_back() {
   else
     up "v2: $DEMO_V2_MESSAGE"
   fi
-  curl_url
+  ask
   step "5) Roll back to the previous update from the stack history"
   show python -m demo_orq rollback --stack "$stack" --list
   watched python -m demo_orq rollback --stack "$stack"
-  curl_url
+  ask
 }
 
 blue_green_v2_and_back() {
   step "4) Roll out v2 the blue/green way: into the idle color, then switch"
   show pulumi config set greenMessage "$DEMO_V2_MESSAGE"
   up "v2 into green (idle)"
-  echo "live (blue):"; curl_url
-  echo "preview (green):"; show curl -fsS "$(output previewUrl)"
+  echo "live (blue):"; ask
+  echo "preview (green):"; ask --service preview
   show pulumi config set liveColor green
   watched pulumi up --yes --skip-preview --message "switch to green"
   echo "gate: $(output gateResult)"
-  curl_url
+  ask
   step "5) Roll back: switch the Service back to blue (no pod restarts)"
   show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
   watched python -m demo_orq rollback --stack "$stack"
   show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
-  curl_url
+  ask
 }
 
 canary_v2_and_back() {
@@ -153,11 +156,11 @@ canary_v2_and_back() {
   step "4) Roll out v2 by a stepped canary: 25%, 50%, then 100% and promote"
   show python -m demo_orq canary --stack "$stack" --to-message "$DEMO_V2_MESSAGE" \
     --steps 25,50,100 --pause 2 --sample 3
-  curl_url
+  ask
   step "5) Roll back to update $v1_update (v1) from the stack history"
   show python -m demo_orq rollback --stack "$stack" --list
   watched python -m demo_orq rollback --stack "$stack" --to "$v1_update"
-  curl_url
+  ask
 }
 
 main() {

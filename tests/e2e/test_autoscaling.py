@@ -5,7 +5,10 @@ Under a CPU load through the NodePort (loopback, bounded in time) the autoscaler
 up from minReplicas; a `pulumi up` of a new message in the scaled-up state rolls out v2 without
 resetting the replica count and without a field-manager conflict; a preview with the same config
 shows no change although the autoscaler changed the count; after the load the app scales back
-down. Then a PodDisruptionBudget makes the API server refuse an eviction that would break it.
+down. A drift check (`pulumi preview --refresh --expect-no-changes`) passes right after the
+count moves, up or down, while new pods are not Ready yet or old ones are leaving: a scale is
+not drift. Then a PodDisruptionBudget makes the API server refuse an eviction that would break
+it.
 """
 
 from __future__ import annotations
@@ -53,6 +56,23 @@ def replicas() -> int:
     return count
 
 
+def scale_under_way() -> bool:
+    """Pods are being added (not all Ready) or removed (some still terminating)."""
+    pods = kubectl_json("-n", NAMESPACE, "get", "pods", "-l", SELECTOR)["items"]
+    return len(ready_pods(NAMESPACE, SELECTOR)) != replicas() or len(pods) != replicas()
+
+
+def drift_check(project: ProjectCopy, stack: auto.Stack, moment: str) -> bool:
+    """`pulumi preview --refresh --expect-no-changes`, as a scheduled drift check runs it; fails
+    the test when it proposes a change. Whether a scale was under way when it started."""
+    under_way = scale_under_way()
+    preview = project.pulumi("preview", "--stack", stack.name, "--refresh",
+                             "--expect-no-changes", check=False)  # fmt: skip
+    print(f"drift check {moment} (scale under way: {under_way}): exit {preview.returncode}")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    return under_way
+
+
 def test_the_autoscaler_scales_up_under_load_and_pulumi_leaves_its_count_alone(
     stack: auto.Stack, project: ProjectCopy
 ) -> None:
@@ -67,6 +87,7 @@ def test_the_autoscaler_scales_up_under_load_and_pulumi_leaves_its_count_alone(
         seen = replicas()
         print(f"\nscale-up: {seen} replicas {scaled_up:.0f} s after the load started "
               f"({load.report.requests_per_second():.0f} req/s)")  # fmt: skip
+        drift_check(project, stack, "right after the autoscaler added pods")
 
         set_config(stack, message=facts.V2_MESSAGE)
         before_up = replicas()
@@ -83,8 +104,23 @@ def test_the_autoscaler_scales_up_under_load_and_pulumi_leaves_its_count_alone(
     assert images == {f"-text={facts.V2_MESSAGE}"}
 
     started = time.monotonic()
-    wait_until(lambda: replicas() == 1, 300, "the autoscaler to remove pods", interval=2)
+    wait_until(lambda: replicas() == 1, 300, "the autoscaler to remove pods", interval=0.5)
     print(f"scale-down: back to 1 replica {time.monotonic() - started:.0f} s after the load")
+    drift_check(project, stack, "right after the autoscaler removed pods")
+
+
+def test_a_drift_check_sees_no_drift_at_any_moment_of_a_scale(
+    stack: auto.Stack, project: ProjectCopy
+) -> None:
+    # The autoscaler's own move, made at once and large (what it does: a scale of the
+    # Deployment), so that several new pods stay unready for seconds; it moves back by itself.
+    kubectl("-n", NAMESPACE, "scale", "deployment", DEPLOYMENT, f"--replicas={MAX_REPLICAS}")
+    checked_under_way = [drift_check(project, stack, f"{n} of the scale-up") for n in range(3)]
+    assert any(checked_under_way), "no drift check ran while the new pods were coming up"
+
+    wait_until(lambda: replicas() == 1, 120, "the autoscaler to scale back down", interval=0.5)
+    checked_under_way = [drift_check(project, stack, f"{n} of the scale-down") for n in range(2)]
+    assert any(checked_under_way), "no drift check ran while the pods were leaving"
 
 
 def test_an_eviction_that_would_break_the_budget_is_refused(stack: auto.Stack) -> None:

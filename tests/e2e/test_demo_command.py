@@ -67,9 +67,10 @@ def section(output: str, start: str, end: str) -> str:
 EVIDENCE = {
     "RollingUpdate": (["\n" + facts.V2_MESSAGE + "\n"], ["rolled back: rollback to update 2"]),
     "BlueGreen": (
-        [f"preview (green):\n$ curl -fsS {SANDBOX.preview_url}\n{facts.V2_MESSAGE}\n",
-         "watched: ", "0 failed", "gate: passed"],
-        ["rolled back: rollback to update", "watched: ", "0 failed"],
+        [f"preview (green):\n$ python -m demo_orq get --stack dev --service preview\n"
+         f"{facts.V2_MESSAGE}\n", "watched through the API server", "0 failed",
+         "gate: passed", "through the API server"],
+        ["rolled back: rollback to update", "watched through the API server", "0 failed"],
     ),
 }  # fmt: skip
 # The Recreate and Canary tours share their steps with these two (Recreate's is RollingUpdate's

@@ -1,5 +1,7 @@
 """The deployment strategies on the real cluster with the real engine, under a steady load of
-100 requests per second through the NodePort, every request counted (none retried).
+100 requests per second through the NodePort, every request counted (none retried), laid out as
+a kind cluster: this machine reaches the app's node port and no other (the preview's and the
+canary's are dropped), so the gate, the stepped canary and the checks go through the API server.
 
 The tests run in order on one throwaway stack in its own sandbox: RollingUpdate -> BlueGreen,
 a new version in the idle color, the switch, its rollback, a bad idle version and a gate that
@@ -10,6 +12,7 @@ downtime of a Recreate rollout.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,14 +20,16 @@ from dataclasses import dataclass
 import pytest
 from pulumi import automation as auto
 
+from components.service import Role
 from components.traffic import Answer, SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
 from demo_orq.sandbox import SANDBOXES, copy_project, sandbox_stack
-from demo_orq.stacks import set_config
-from tests.cluster.helpers import answers
+from demo_orq.stacks import reach, set_config
+from tests.cluster.helpers import cluster_setting
+from tests.e2e.layouts import unreachable_node_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +40,7 @@ V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 V3 = "Hola desde K8s v3"
 RATE = 100
 NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"  # on the node: nothing is ever pulled
+SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
 BAD_ROLLOUT_TIMEOUT = "15"
 ENDPOINTS_PROPAGATION_SECONDS = 2
 
@@ -58,9 +64,12 @@ class Run:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[auto.Stack]:
     project = copy_project(tmp_path_factory.mktemp("strategies") / "project")
     # A gate of 5 s (250 requests) is enough to judge and keeps the suite short.
-    with sandbox_stack(
-        project, "strategies", SANDBOX, replicas=str(REPLICAS), gateSeconds="5"
-    ) as stack:
+    with (
+        unreachable_node_ports([SANDBOX.preview_node_port, SANDBOX.canary_node_port]),
+        sandbox_stack(
+            project, "strategies", SANDBOX, replicas=str(REPLICAS), gateSeconds="5"
+        ) as stack,
+    ):
         yield stack
 
 
@@ -95,14 +104,17 @@ def service_selector(name: str) -> dict[str, str]:
     return selector
 
 
-def only_answer(url: str, text: str) -> None:
-    host, port = "127.0.0.1", int(url.rstrip("/").rsplit(":", 1)[1])
-    wait_until(lambda: answers(host, port) == {text + "\n"}, 30, f"only {text!r} at {url}")
+def only_answer(stack: auto.Stack, role: Role, text: str) -> None:
+    """Until 10 answers in a row of the stack's Service of `role`, through the API server, are
+    exactly `text`."""
+    service = reach(stack, role)
+    wait_until(lambda: {service.get(2).body for _ in range(10)} == {text + "\n"}, 30,
+               f"only {text!r} {service.description}")  # fmt: skip
 
 
 def test_rolling_update_to_blue_green_migrates_without_a_failed_request(stack: auto.Stack) -> None:
     stack.up(message="v1, RollingUpdate", on_output=print)
-    only_answer(SANDBOX.url, V1)
+    only_answer(stack, "app", V1)
 
     set_config(stack, strategy="BlueGreen")
     run = up_under_load(stack, "migrate to BlueGreen")
@@ -121,7 +133,7 @@ def test_v2_into_the_idle_color_never_reaches_the_live_url(stack: auto.Stack) ->
     assert run.error is None, run.error
     assert run.failures() == []
     assert run.bodies() == {V1}
-    only_answer(stack.outputs()["previewUrl"].value, V2)
+    only_answer(stack, "preview", V2)
 
 
 def test_switching_the_live_color_moves_every_answer_to_v2(stack: auto.Stack) -> None:
@@ -134,7 +146,9 @@ def test_switching_the_live_color_moves_every_answer_to_v2(stack: auto.Stack) ->
     assert run.report.body_sequence() == [V1 + "\n", V2 + "\n"]
     assert {a.body for a in run.report.answers if a.started > run.ended} == {V2 + "\n"}
     assert pod_states("color=blue") == blue_before, "the old color's pods were touched"
-    print(f"gate: {stack.outputs()['gateResult'].value}")
+    gate = stack.outputs()["gateResult"].value
+    print(f"gate: {gate}")
+    assert gate.startswith("passed") and "through the API server" in gate
 
 
 def test_rolling_back_the_switch_is_instant_and_restarts_no_pod(stack: auto.Stack) -> None:
@@ -170,19 +184,22 @@ def test_a_never_ready_idle_version_fails_the_update_and_never_goes_live(
     rollback(stack, None, on_output=print)
 
 
-def test_the_gate_refuses_a_candidate_that_misses_its_threshold(stack: auto.Stack) -> None:
-    # A p99 under 1 ms is out of reach: the gate must refuse the switch to a new version (v3,
-    # never live before) with its figures.
-    set_config(stack, greenMessage=V3, liveColor="green", gateMaxP99Ms="1")
-    run = up_under_load(stack, "switch to v3 behind a gate of p99 < 1 ms")
+def test_the_gate_refuses_a_slow_candidate_that_misses_its_threshold(stack: auto.Stack) -> None:
+    # The slow twin of http-echo answers in 250 ms: over a p99 of 150 ms, however short the hop
+    # to the API server is. The gate must refuse the switch to it (v3, never live before).
+    set_config(stack, greenMessage=V3, greenImage=SLOW_IMAGE, liveColor="green",
+               gateMaxP99Ms="150")  # fmt: skip
+    run = up_under_load(stack, "switch to a slow v3 behind a gate of p99 < 150 ms")
 
     assert run.error is not None and "analysis gate failed for the candidate green" in run.error
-    assert "p99" in run.error and "(max 1 ms)" in run.error
+    assert "(max 150 ms)" in run.error and "through the API server" in run.error
+    p99 = float(re.search(r"p99 ([0-9.]+) ms \(max 150 ms\)", run.error)[1])
+    assert 240 <= p99 <= 1000, "the app's own p99: its 250 ms, the hop taken off"
     assert run.failures() == []
     assert run.bodies() == {V1}
     assert service_selector(facts.SERVICE)["color"] == "blue"
     assert service_selector(f"{facts.SERVICE}-preview")["color"] == "green"
-    only_answer(stack.outputs()["previewUrl"].value, V3)  # tried, refused, never live
+    only_answer(stack, "preview", V3)  # tried, refused, never live
     rollback(stack, None, on_output=print)
 
 

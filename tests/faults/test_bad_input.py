@@ -22,6 +22,10 @@ from demo_orq import facts
 from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
 
 STACK = "bad-input"
+BAD_CONTEXT_STACK = "bad-context"
+"""A stack whose kubeconfig has no such context: every command that reaches the app says so."""
+BAD_KUBECONFIG_STACK = "bad-kubeconfig"
+"""A stack whose kubeconfig file does not exist."""
 CLUSTER_RUN = Path(os.environ.get("DEMO_ORQ_STATE", "/var/lib/demo-orq")) / "run"
 
 
@@ -84,9 +88,24 @@ CASES = {
                                  "--seconds", "abc"), ("--seconds", "'abc'")),
     "events: bad stack name": Case((*PY, "demo_orq.events", "list", "--stack", "a/b", *WORK_DIR),
                                    ("--stack", "'a/b'")),
-    "watch: no command": Case((*PY, "demo_orq.watch", "http://127.0.0.1:30680/"),
+    "watch: no command": Case((*PY, "demo_orq.watch", "--url", "http://127.0.0.1:30680/"),
                               ("required: command",)),
-    "watch: not a URL": Case((*PY, "demo_orq.watch", "notaurl", "--", "true"), ("'notaurl'",)),
+    "watch: not a URL": Case((*PY, "demo_orq.watch", "--url", "notaurl", "--", "true"),
+                             ("'notaurl'",)),
+    "watch: unknown context": Case((*PY, "demo_orq.watch", "--stack", BAD_CONTEXT_STACK,
+                                    *WORK_DIR, "--", "true"), ("watch", "no context 'nope'")),
+    "get: unknown context": Case((*PY, "demo_orq", "get", "--stack", BAD_CONTEXT_STACK,
+                                  *WORK_DIR), ("get", "no context 'nope'", "contexts:")),
+    "get: no kubeconfig": Case((*PY, "demo_orq", "get", "--stack", BAD_KUBECONFIG_STACK,
+                                *WORK_DIR), ("get", "/nonexistent/kubeconfig", "no such file")),
+    "get: not deployed": Case((*PY, "demo_orq", "get", *ON_STACK), (f"'{STACK}'", "not deployed")),
+    "get: wait -1": Case((*PY, "demo_orq", "get", *ON_STACK, "--wait", "-1"),
+                         ("--wait", "-1", "accepted")),
+    "canary: unknown context": Case((*PY, "demo_orq", "canary", "--stack", BAD_CONTEXT_STACK,
+                                     *WORK_DIR, "--to-message", "x"),
+                                    ("canary", "no context 'nope'")),
+    "report: unknown context": Case((*PY, "demo_orq", "report", "--stack", BAD_CONTEXT_STACK,
+                                     *WORK_DIR), ("report", "no context 'nope'")),
     "cluster up: wrong flag": Case(("cluster/up.sh", "--fast"), ("'--fast'", "accepted")),
     "cluster down: wrong flag": Case(("cluster/down.sh", "--now"), ("'--now'", "accepted")),
     "cluster status: wrong flag": Case(("cluster/status.sh", "--json"), ("'--json'", "--env")),
@@ -116,6 +135,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
     copy.new_stack(STACK, sandbox_config(SANDBOXES["faults"]))
     copy.pulumi("config", "set", "--stack", STACK, "--secret", f"{facts.PROJECT}:message", "x")
     copy.pulumi("refresh", "--yes", "--skip-preview", "--stack", STACK)
+    location = sandbox_config(SANDBOXES["faults"])
+    copy.new_stack(BAD_CONTEXT_STACK, {**location, f"{facts.PROJECT}:context": "nope",
+                                       f"{facts.PROJECT}:strategy": "Canary"})  # fmt: skip
+    missing = {f"{facts.PROJECT}:kubeconfig": "/nonexistent/kubeconfig"}
+    copy.new_stack(BAD_KUBECONFIG_STACK, {**location, **missing})
     return copy
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ def workflow(name: str) -> dict[str, Any]:
 
 
 def test_there_are_workflows_to_check():
-    assert [path.name for path in WORKFLOWS] == ["pulumi.yml"]
+    assert [path.name for path in WORKFLOWS] == ["drift.yml", "pulumi.yml"]
 
 
 def test_actionlint_finds_nothing_in_the_workflows():
@@ -62,12 +63,14 @@ def test_actionlint_does_find_a_broken_workflow(tmp_path: Path):
     assert result.returncode != 0 and 'input "stack" is not defined' in result.stdout, result.stdout
 
 
-def test_the_workflow_installs_the_pulumi_version_of_the_toolchain():
-    assert workflow("pulumi.yml")["env"]["PULUMI_VERSION"] == VERSIONS["PULUMI_VERSION"]
+@pytest.mark.parametrize("name", ["pulumi.yml", "drift.yml"])
+def test_the_workflow_installs_the_pulumi_version_of_the_toolchain(name):
+    assert workflow(name)["env"]["PULUMI_VERSION"] == VERSIONS["PULUMI_VERSION"]
 
 
-def test_credentials_come_from_repository_secrets_only():
-    steps = [step for job in workflow("pulumi.yml")["jobs"].values() for step in job["steps"]]
+@pytest.mark.parametrize("name", ["pulumi.yml", "drift.yml"])
+def test_credentials_come_from_repository_secrets_only(name):
+    steps = [step for job in workflow(name)["jobs"].values() for step in job["steps"]]
     settings = [
         (name, value)
         for step in steps
@@ -98,3 +101,14 @@ def test_every_job_installs_both_pinned_requirement_files_before_the_unit_tests(
         tests = next(i for i, run in enumerate(scripts) if "pytest tests/unit" in run)
         assert install < tests, name
         assert "-r requirements.txt -r requirements-dev.txt" in scripts[install], name
+
+
+def test_the_drift_check_runs_every_hour_as_a_read_only_refreshing_preview():
+    document = workflow("drift.yml")
+    assert document[True]["schedule"] == [{"cron": "17 * * * *"}]  # YAML 1.1 reads `on` as True
+    assert document["permissions"] == {}
+    job = document["jobs"]["drift"]
+    assert job["permissions"] == {"contents": "read"}
+    [check] = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions")]
+    assert check["with"]["command"] == "preview"
+    assert (check["with"]["refresh"], check["with"]["expect-no-changes"]) == (True, True)

@@ -227,3 +227,15 @@ def test_latency_percentiles_less_a_hop_never_go_below_zero():
 
     assert report.latency_percentiles_ms(minus_ms=5)["p50"] == 0.0
     assert report.latency_percentiles_ms(minus_ms=5)["p99"] == pytest.approx(4.9)  # 0, 0, 5
+
+
+def test_the_certificate_is_checked_for_the_tls_server_name_when_one_is_given(api, tmp_path):
+    by_name = api.url.replace("127.0.0.1", "localhost")  # the certificate names 127.0.0.1 only
+    trusted = {"certificate-authority": str(api.ca_file)}
+    unnamed = kubeconfig(tmp_path / "unnamed", by_name, {"token": TOKEN}, **trusted)
+    named = kubeconfig(tmp_path / "named", by_name, {"token": TOKEN}, **trusted,
+                       **{"tls-server-name": "127.0.0.1"})  # fmt: skip
+
+    with pytest.raises(KubeAccessError, match="certificate"):
+        reach_service(str(unnamed), None, "demo", "hello-svc")
+    assert reach_service(str(named), None, "demo", "hello-svc").get(5).body

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from components import ClusterAccess, HelloAppArgs
@@ -131,3 +132,21 @@ def test_every_sandbox_has_its_own_namespace_and_node_port_apart_from_the_demos(
     assert len(set(node_ports)) == len(node_ports)
     assert facts.NAMESPACE not in namespaces
     assert users_ports.isdisjoint(node_ports)
+
+
+@pytest.mark.parametrize("strategy", ["RollingUpdate", "Recreate", "BlueGreen", "Canary"])
+def test_the_kind_cluster_maps_every_node_port_the_kind_stack_opens(
+    project_root, stack_config, strategy
+):
+    mappings = yaml.safe_load((project_root / "cluster" / "kind.yaml").read_text())["nodes"][0][
+        "extraPortMappings"
+    ]
+    mapped = {
+        (m["containerPort"], m["hostPort"]) for m in mappings if m["listenAddress"] == "127.0.0.1"
+    }
+
+    config = load({**stack_config("kind"), "strategy": strategy})
+
+    opened = set(config.app.node_ports().values())
+    assert opened, "every strategy opens the app's node port"
+    assert {(port, port) for port in opened} <= mapped

@@ -19,6 +19,10 @@ const (
 	version = "0.2.3"
 )
 
+// answerDelay is empty in the image that stands in for hashicorp/http-echo. The tests' slow
+// candidate is the same program built with -ldflags "-X main.answerDelay=250ms".
+var answerDelay string
+
 func main() {
 	listen := flag.String("listen", ":5678", "address and port to listen")
 	text := flag.String("text", "", "text to put on the webpage")
@@ -38,12 +42,22 @@ func main() {
 		os.Exit(127)
 	}
 
+	var delay time.Duration
+	if answerDelay != "" {
+		parsed, err := time.ParseDuration(answerDelay)
+		if err != nil {
+			log.Fatalf("[ERR] bad answerDelay %q: %s", answerDelay, err)
+		}
+		delay = parsed
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, *text)
 	})

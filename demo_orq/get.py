@@ -1,0 +1,55 @@
+"""One request to a stack's app, through the API server of the stack's kubeconfig and context,
+printed as curl prints an answer: the demo's checks, on any cluster (no node port needed).
+
+    python -m demo_orq get [--stack dev] [--service app|preview|canary] [--wait SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from components.traffic import wait_for_answer
+
+from .stacks import StackError, add_stack_arguments, reach, select_stack
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_orq get",
+        description="One GET of the stack's app through the API server; prints the answer.",
+    )
+    add_stack_arguments(parser)
+    parser.add_argument(
+        "--service",
+        choices=("app", "preview", "canary"),
+        default="app",
+        help="app (what users reach), preview (BlueGreen's idle color) or canary",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="ask again until it answers, at most this long (default: 10)",
+    )
+    arguments = parser.parse_args(argv)
+    if not 0 <= arguments.wait <= 600:
+        parser.error(f"argument --wait: {arguments.wait:g} (accepted: 0 to 600 seconds)")
+    return arguments
+
+
+def main(argv: Sequence[str]) -> int:
+    arguments = parse_arguments(argv)
+    try:
+        app = reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
+    except StackError as error:
+        print(f"get refused: {error}", file=sys.stderr)
+        return 2
+    answer = wait_for_answer(app, arguments.wait)
+    if answer.body is None:
+        print(f"get failed {app.description}: {answer.error}", file=sys.stderr)
+        return 1
+    print(answer.body, end="")
+    return 0

@@ -1,0 +1,193 @@
+"""The strategies on a cluster that the operator reaches only through its API server, far away
+(EKS, GKE, AKS), laid out on the local cluster: every node port of the sandbox is dropped for
+this machine's own packets, and the stack's kubeconfig reaches the API server through a proxy
+that holds each request for 25 ms. The gate, the stepped canary and the checks go through the
+API server alone; the users' 100 requests per second go to the Service's cluster IP, as
+in-cluster clients' (or a load balancer's) would. Every request is counted, none retried.
+
+In order, on one throwaway stack: BlueGreen v1 -> v2 into green (its gate passes a fast version
+behind a p99 threshold lower than the hop) -> switch -> rollback; a slow version refused by the
+gate; Canary at 50% with the gate -> abort; a stepped canary that aborts a slow version by
+itself, and one that promotes a good version.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pulumi import automation as auto
+
+from components.traffic import SteadyLoad, TrafficReport
+from demo_orq import canary as stepped_canary
+from demo_orq import facts
+from demo_orq.kube import kubectl_json, pods
+from demo_orq.rollback import rollback
+from demo_orq.sandbox import SANDBOXES, cluster_location, copy_project, sandbox_stack
+from demo_orq.stacks import set_config
+from tests.cluster.helpers import cluster_setting
+from tests.e2e.layouts import far_api_server, unreachable_node_ports
+
+pytestmark = pytest.mark.e2e
+
+SANDBOX = SANDBOXES["strategies-cloud"]
+NAMESPACE = SANDBOX.namespace
+REPLICAS = 4
+V1, V2, V3 = facts.V1_MESSAGE, facts.V2_MESSAGE, "Hola desde K8s v3"
+RATE = 100
+API_DELAY_SECONDS = 0.025
+SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
+FAST_P99_MS = "20"
+"""Under the hop to the far API server (over 25 ms), over what a fast version needs (a few ms)."""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[auto.Stack]:
+    folder = tmp_path_factory.mktemp("strategies-cloud")
+    project = copy_project(folder / "project")
+    location = cluster_location()
+    kubeconfig = Path(location[f"{facts.PROJECT}:kubeconfig"]).expanduser()
+    context = location[f"{facts.PROJECT}:context"]
+    with (
+        unreachable_node_ports(SANDBOX.node_ports()),
+        far_api_server(kubeconfig, context, folder, API_DELAY_SECONDS) as far_kubeconfig,
+        sandbox_stack(project, "cloud", SANDBOX, replicas=str(REPLICAS), gateSeconds="5",
+                      strategy="BlueGreen", kubeconfig=str(far_kubeconfig)) as stack,
+    ):  # fmt: skip
+        yield stack
+
+
+def users_url() -> str:
+    """The app's Service at its cluster IP: where in-cluster clients reach it."""
+    service = kubectl_json("-n", NAMESPACE, "get", "service", facts.SERVICE)
+    return f"http://{service['spec']['clusterIP']}:{facts.SERVICE_PORT}/"
+
+
+def up_under_load(stack: auto.Stack, message: str) -> tuple[TrafficReport, str | None]:
+    """`pulumi up` while the users send 100 requests per second; a failed update is returned."""
+    error = None
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        time.sleep(1)
+        try:
+            stack.up(message=message, on_output=print)
+        except auto.CommandError as failure:
+            error = str(failure)
+        time.sleep(3)
+    print(f"\n{message}: {load.report.summary()}")
+    assert load.report.requests_per_second() >= RATE * 0.9, load.report.summary()
+    return load.report, error
+
+
+def answers(report: TrafficReport) -> set[str]:
+    return {body.strip() for body in report.bodies}
+
+
+def gate_figures(result: str) -> tuple[float, float, float]:
+    """(the app's p99, the p99 through the API server, the hop) from the gate's result."""
+    found = re.search(r"p99 ([0-9.]+) ms in the app \(([0-9.]+) ms through the API server, "
+                      r"hop ([0-9.]+) ms\)", result)  # fmt: skip
+    assert found, result
+    return float(found[1]), float(found[2]), float(found[3])
+
+
+def test_the_node_ports_are_out_of_reach_and_blue_green_deploys(stack: auto.Stack) -> None:
+    stack.up(message="v1, BlueGreen", on_output=print)
+
+    assert stack.outputs()["liveColor"].value == "blue"
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        time.sleep(2)
+    assert load.report.failures == [] and answers(load.report) == {V1}
+
+
+def test_a_fast_version_passes_a_gate_stricter_than_the_hop(stack: auto.Stack) -> None:
+    set_config(stack, greenMessage=V2, gateMaxP99Ms=FAST_P99_MS)
+    report, error = up_under_load(stack, "v2 into green (idle), p99 < 20 ms")
+
+    assert error is None, error
+    assert report.failures == [] and answers(report) == {V1}
+    result = stack.outputs()["gateResult"].value
+    app_p99, through_p99, hop = gate_figures(result)
+    print(f"gate: {result}")
+    assert hop >= API_DELAY_SECONDS * 1000, "the hop to the far API server was measured"
+    assert through_p99 > float(FAST_P99_MS) >= app_p99
+
+
+def test_switching_to_green_and_rolling_back_lose_no_request(stack: auto.Stack) -> None:
+    set_config(stack, liveColor="green")
+    report, error = up_under_load(stack, "switch to green")
+    assert error is None, error
+    assert report.failures == []
+    assert report.body_sequence() == [V1 + "\n", V2 + "\n"]
+
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        time.sleep(1)
+        rollback(stack, None, on_output=print)
+        time.sleep(3)
+    print(f"\nrollback: {load.report.summary()}")
+    assert load.report.failures == []
+    assert stack.outputs()["liveColor"].value == "blue"
+    assert load.report.answers[-1].body == V1 + "\n"
+
+
+def test_a_slow_version_is_refused_by_the_gate(stack: auto.Stack) -> None:
+    set_config(stack, greenMessage=V3, greenImage=SLOW_IMAGE, liveColor="green",
+               gateMaxP99Ms="150")  # fmt: skip
+    report, error = up_under_load(stack, "switch to a slow v3, p99 < 150 ms")
+
+    assert error is not None and "analysis gate failed for the candidate green" in error, error
+    assert report.failures == [] and answers(report) == {V1}
+    rollback(stack, None, on_output=print)
+    assert stack.outputs()["liveColor"].value == "blue"
+
+
+def test_a_canary_at_50_percent_behind_the_gate_then_its_abort(stack: auto.Stack) -> None:
+    set_config(stack, strategy="Canary", greenMessage="", greenImage="", liveColor="blue",
+               gateMaxP99Ms="500")  # fmt: skip
+    report, error = up_under_load(stack, "to Canary (weight 0)")
+    assert error is None, error
+    assert report.failures == []
+
+    set_config(stack, canaryMessage=V2, canaryWeight="50")
+    report, error = up_under_load(stack, "canary at 50%")
+    assert error is None, error
+    assert report.failures == []
+    assert stack.outputs()["gateResult"].value.startswith("passed")
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        time.sleep(5)
+    share = load.report.bodies[V2 + "\n"] / len(load.report.answers)
+    print(f"\ncanary at 50%: v2 share {share:.1%} of {len(load.report.answers)}")
+    assert 0.35 <= share <= 0.65
+
+    set_config(stack, canaryWeight="0")
+    report, error = up_under_load(stack, "canary aborted")
+    assert error is None, error
+    assert report.failures == []
+    assert report.answers[-1].body == V1 + "\n"
+    assert pods(NAMESPACE, "track=canary") == []
+
+
+def test_a_stepped_canary_aborts_a_slow_version_and_promotes_a_good_one(
+    stack: auto.Stack,
+) -> None:
+    slow = stepped_canary.Plan((25, 50, 100), None, SLOW_IMAGE, 0, 2)
+    set_config(stack, gateMaxP99Ms="150")
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        aborted = stepped_canary.run(stack, slow)
+    print(f"\nstepped canary of a slow version: exit {aborted}; {load.report.summary()}")
+    assert aborted == 1
+    assert load.report.failures == []
+    assert stack.get_all_config()[f"{facts.PROJECT}:canaryWeight"].value == "0"
+
+    set_config(stack, canaryImage="")
+    good = stepped_canary.Plan((50, 100), V2, None, 0, 2)
+    with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
+        promoted = stepped_canary.run(stack, good)
+        time.sleep(3)
+    print(f"\nstepped canary, promoted: exit {promoted}; {load.report.summary()}")
+    assert promoted == 0
+    assert load.report.failures == []
+    assert load.report.answers[-1].body == V2 + "\n"
+    assert stack.get_all_config()[f"{facts.PROJECT}:message"].value == V2
