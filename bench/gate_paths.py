@@ -24,7 +24,13 @@ from pathlib import Path
 from components.kubeapi import Probe, ServiceProxy, reach_service
 from components.traffic import Target
 from demo_orq import facts
-from demo_orq.kube import delete_namespace_now, deployment_settled, kubectl, wait_until
+from demo_orq.kube import (
+    delete_namespace_now,
+    deployment_settled,
+    kubectl,
+    namespace_exists,
+    wait_until,
+)
 from demo_orq.sandbox import SANDBOXES, cluster_location
 from tests.e2e.layouts import far_api_server
 
@@ -112,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
     finally:
         delete_namespace_now(SANDBOX.namespace)
+        wait_until(lambda: not namespace_exists(SANDBOX.namespace), 120, "the sandbox to go")
     print(
         f"{arguments.rounds} probes of {arguments.seconds:g} s at {arguments.rate} req/s per "
         "way, medians; ms"

@@ -568,6 +568,9 @@ addon_pods() {
 cmd_up() {
   local t0=$SECONDS
   if [[ $EUID -eq 0 ]] && [[ -x "$KUBE_BIN/kubectl" ]] && is_up; then
+    # Images that a newer checkout added since the cluster started (built if missing).
+    "$CLUSTER_DIR/build-images.sh"
+    import_images
     write_kubeconfig "$KUBECONFIG_OUT" admin
     log "cluster already up (node $NODE_NAME Ready, DNS and metrics API answer); kubeconfig: $KUBECONFIG_OUT"
     return 0

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,8 +115,11 @@ def exec_credentials(spec: Config, server: str, base: Path) -> Credentials:
         raise KubeAccessError("kubeconfig user: exec has no command")
     if "/" in command and not Path(command).is_absolute():
         command = str(base / command)
-    info = {"apiVersion": api_version, "kind": "ExecCredential",
-            "spec": {"interactive": False, "cluster": {"server": server}}}  # fmt: skip
+    info = {
+        "apiVersion": api_version,
+        "kind": "ExecCredential",
+        "spec": {"interactive": False, "cluster": {"server": server}},
+    }
     env = {**os.environ, "KUBERNETES_EXEC_INFO": json.dumps(info)}
     env.update({item["name"]: item["value"] for item in spec.get("env") or []})
     try:
@@ -381,28 +384,22 @@ class ServiceProxy:
 
 
 @dataclass(frozen=True)
-class ApiRoundTrip:
-    """A read of the Service object itself (a Target): the same connection, credentials and
-    API server work as a proxied request, without the pod. Its latency is the hop."""
+class HopPaired:
+    """A Target: each request to the Service through the API server comes right after a read of
+    the Service object on the same connection (the same credentials, TLS and API server work,
+    without the pod), whose latency is that request's hop (`Answer.hop_seconds`)."""
 
     proxy: ServiceProxy
 
     @property
     def description(self) -> str:
-        return f"the API server {self.proxy.api.server} alone"
+        return self.proxy.description
 
     def get(self, timeout: float) -> Answer:
-        return self.proxy.api.get(service_path(self.proxy.namespace, self.proxy.service), timeout)
-
-
-HOP_RATE = 10
-"""Requests per second that measure the hop, beside the app's."""
-
-
-def hop_meter(proxy: ServiceProxy) -> SteadyLoad:
-    """A light load on the API server alone, run beside a load on `proxy`: its median is what
-    the API hop adds to each request."""
-    return SteadyLoad(ApiRoundTrip(proxy), rate=HOP_RATE, workers=2)
+        path = service_path(self.proxy.namespace, self.proxy.service)
+        hop = self.proxy.api.get(path, timeout)
+        answer = self.proxy.get(timeout)
+        return replace(answer, hop_seconds=hop.seconds if hop.body is not None else None)
 
 
 def reach_service(
@@ -416,51 +413,58 @@ def reach_service(
 
 
 class Probe:
-    """A steady load on `target` for the time of a `with` block and, when the target is reached
-    through the API server, a measure of the hop beside it, so that its latencies can be told
-    for the app alone."""
+    """A steady load on `target` for the time of a `with` block. Through the API server, each
+    request is paired with a measure of its hop (HopPaired), so that the latencies can be told
+    for the app alone: `app_percentiles_ms`."""
 
     def __init__(
         self, target: Target | str, rate: int, workers: int, max_seconds: float = 900
     ) -> None:
         """`target`: a Target, or a URL of this machine (a node port, a port-forward)."""
-        self.load = SteadyLoad(target, rate, workers, max_seconds, only_loopback=False)
-        self.hop = hop_meter(target) if isinstance(target, ServiceProxy) else None
+        paired = HopPaired(target) if isinstance(target, ServiceProxy) else target
+        self.load = SteadyLoad(paired, rate, workers, max_seconds, only_loopback=False)
         self.description = self.load.target.description
 
     def __enter__(self) -> Probe:
-        if self.hop is not None:
-            self.hop.__enter__()
         self.load.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.load.__exit__(*exc)
-        if self.hop is not None:
-            self.hop.__exit__(*exc)
 
     @property
     def report(self) -> TrafficReport:
         return self.load.report
 
+    def hops_ms(self) -> list[float]:
+        return [a.hop_seconds * 1000 for a in self.report.answers if a.hop_seconds is not None]
+
     def hop_ms(self) -> tuple[float, float]:
         """The hop's (median, p99) in ms: (0, 0) for a target reached directly."""
-        if self.hop is None:
-            return 0.0, 0.0
-        latencies = self.hop.report.latencies_ms()
-        if not latencies:
-            return 0.0, 0.0
-        return percentile(latencies, 50), percentile(latencies, 99)
+        hops = self.hops_ms()
+        return (percentile(hops, 50), percentile(hops, 99)) if hops else (0.0, 0.0)
 
     def app_percentiles_ms(self) -> dict[str, float]:
-        """p50, p95, p99 of the app alone: each latency less the hop's median."""
-        return self.report.latency_percentiles_ms(minus_ms=self.hop_ms()[0])
+        """p50, p95, p99 of the app alone. Two estimates, each of them the app's latency plus
+        what is left of the hop's jitter: each latency less the hop's median, and each latency
+        less its own paired hop (which also takes off the jitter both shared). The smaller is
+        kept, per percentile; never below 0."""
+        answered = [a for a in self.report.answers if a.body is not None]
+        if not self.hops_ms():
+            return self.report.latency_percentiles_ms()
+        median = self.hop_ms()[0]
+        less_median = [max(0.0, a.seconds * 1000 - median) for a in answered]
+        less_own = [max(0.0, (a.seconds - (a.hop_seconds or 0.0)) * 1000) for a in answered]
+        return {
+            f"p{q}": min(percentile(less_median, q), percentile(less_own, q)) for q in (50, 95, 99)
+        }
 
     def how(self) -> str:
         """How the figures were measured, for the output that shows them."""
-        if self.hop is None:
+        if not self.hops_ms():
             return self.description
         median, p99 = self.hop_ms()
-        return (f"{self.description}; the hop to the API server and back (median "
-                f"{median:.1f} ms, p99 {p99:.1f} ms over {len(self.hop.report.answers)} reads) "
-                "taken off each latency")  # fmt: skip
+        return (
+            f"{self.description}; the hop to the API server and back (median {median:.1f} "
+            f"ms, p99 {p99:.1f} ms, a read of the Service before each request) taken off"
+        )

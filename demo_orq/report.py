@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import statistics
 import subprocess
@@ -50,7 +51,7 @@ from .stacks import (
     select_stack,
     stack_config,
 )
-from .timeline import Recorder, Timeline, draw, percentile, pod_version
+from .timeline import Recorder, Timeline, draw, pod_version
 
 PROBE_SECONDS = (5, 600)
 RATE = (1, 200)
@@ -127,14 +128,22 @@ def share_percent(part: int, whole: int) -> float | None:
 
 
 def probe_figures(
-    report: TrafficReport, measured: str, seconds: float, slo: Slo, hop_ms: float = 0.0
+    report: TrafficReport,
+    measured: str,
+    seconds: float,
+    slo: Slo,
+    percentiles: Mapping[str, float] | None = None,
 ) -> ProbeFigures:
-    """The probe's figures; `hop_ms` is taken off each latency (what the way to the app adds)."""
+    """The probe's figures; `percentiles`: p50, p95, p99 of the app alone when the requests
+    crossed a hop (components.kubeapi.Probe), else those of the report as measured."""
     total, failed = len(report.answers), len(report.failures)
     availability = share_percent(total - failed, total)
     error_rate = share_percent(failed, total)
-    latencies = [max(0.0, latency - hop_ms) for latency in report.latencies_ms()]
-    p99 = percentile(latencies, 99)
+    figures = {
+        name: None if math.isnan(value) else value
+        for name, value in (percentiles or report.latency_percentiles_ms()).items()
+    }
+    p99 = figures["p99"]
     return ProbeFigures(
         measured=measured,
         seconds=round(seconds, 1),
@@ -143,8 +152,8 @@ def probe_figures(
         requests_per_second=round(total / seconds, 1) if seconds > 0 else 0.0,
         availability_percent=availability,
         error_rate_percent=error_rate,
-        p50_ms=percentile(latencies, 50),
-        p95_ms=percentile(latencies, 95),
+        p50_ms=figures["p50"],
+        p95_ms=figures["p95"],
         p99_ms=p99,
         availability_within_slo=None
         if availability is None
@@ -523,7 +532,7 @@ def make_report(options: Options) -> tuple[Report, Timeline]:
             recorder.probe.how(),
             seconds,
             measured.config.slo,
-            recorder.probe.hop_ms()[0],
+            recorder.probe.app_percentiles_ms(),
         ),
         pods=pods,
         metrics_api=metrics_api,

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import signal
 import subprocess
-import threading
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -68,55 +69,58 @@ def unreachable_node_ports(ports: list[int]) -> Iterator[None]:
 
 class SlowProxy:
     """A TCP proxy on 127.0.0.1 to `upstream` (host, port) that holds every chunk from the client
-    for `delay` seconds before it passes it on: TLS goes through untouched."""
+    for `delay` seconds before it passes it on: TLS goes through untouched. It runs as a process
+    of its own (`python -m tests.e2e.layouts HOST PORT DELAY`, which prints its port), so that
+    no load in the test's process slows it down more than a real far API server would be."""
 
     def __init__(self, upstream: tuple[str, int], delay: float) -> None:
         self.upstream, self.delay = upstream, delay
         self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float
-    ) -> None:
-        try:
-            while data := await reader.read(65536):
-                if delay:
-                    await asyncio.sleep(delay)
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(
-            self._pipe(reader, up_writer, self.delay), self._pipe(up_reader, writer, 0)
-        )
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
+        self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> SlowProxy:
-        self._thread.start()
-        self._ready.wait(10)
+        host, port = self.upstream
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.layouts", host, str(port), str(self.delay)],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        self.port = int(self._process.stdout.readline())
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+
+
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    try:
+        while data := await reader.read(65536):
+            if delay:
+                await asyncio.sleep(delay)
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve_slowly(host: str, port: int, delay: float) -> None:
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(host, port)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(pipe(reader, up_writer, delay), pipe(up_reader, writer, 0))
+
+    server = await asyncio.start_server(connection, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
 
 
 @contextlib.contextmanager
@@ -137,3 +141,8 @@ def far_api_server(kubeconfig: Path, context: str, folder: Path, delay: float) -
         copy.write_text(yaml.safe_dump(document))
         copy.chmod(0o600)
         yield copy
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    asyncio.run(serve_slowly(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))

@@ -298,6 +298,8 @@ def test_recreate_has_a_brief_measured_downtime(stack: auto.Stack) -> None:
     print(f"\nRecreate downtime: {downtime:.1f} s ({len(failed)} failed requests of "
           f"{len(run.report.answers)}), the last one {after_update:+.2f} s after the update "
           "ended")  # fmt: skip
+    late = [f"{a.started - run.ended:+.2f} s {a.error}" for a in failed if a.started > run.ended]
+    print("failed after the update ended: " + "; ".join(late[:3] + late[-3:]))
     assert downtime <= 20, "pods stop after their 5 s preStop; new ones are Ready within ~10 s"
     # The update ends when the new pods are Ready; the Service reaches them once kube-proxy has
     # their endpoints (its iptables sync runs at most once a second).

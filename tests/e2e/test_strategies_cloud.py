@@ -1,7 +1,7 @@
 """The strategies on a cluster that the operator reaches only through its API server, far away
 (EKS, GKE, AKS), laid out on the local cluster: every node port of the sandbox is dropped for
 this machine's own packets, and the stack's kubeconfig reaches the API server through a proxy
-that holds each request for 25 ms. The gate, the stepped canary and the checks go through the
+that holds each request for 50 ms. The gate, the stepped canary and the checks go through the
 API server alone; the users' 100 requests per second go to the Service's cluster IP, as
 in-cluster clients' (or a load balancer's) would. Every request is counted, none retried.
 
@@ -24,7 +24,7 @@ from pulumi import automation as auto
 from components.traffic import SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
-from demo_orq.kube import kubectl_json, pods
+from demo_orq.kube import kubectl_json, ready_pods
 from demo_orq.rollback import rollback
 from demo_orq.sandbox import SANDBOXES, cluster_location, copy_project, sandbox_stack
 from demo_orq.stacks import set_config
@@ -38,10 +38,11 @@ NAMESPACE = SANDBOX.namespace
 REPLICAS = 4
 V1, V2, V3 = facts.V1_MESSAGE, facts.V2_MESSAGE, "Hola desde K8s v3"
 RATE = 100
-API_DELAY_SECONDS = 0.025
+API_DELAY_SECONDS = 0.05
 SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
-FAST_P99_MS = "20"
-"""Under the hop to the far API server (over 25 ms), over what a fast version needs (a few ms)."""
+FAST_P99_MS = "40"
+"""Under what the requests take through the far API server (over 50 ms), over what a fast
+version needs (a few ms)."""
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def test_the_node_ports_are_out_of_reach_and_blue_green_deploys(stack: auto.Stac
 
 def test_a_fast_version_passes_a_gate_stricter_than_the_hop(stack: auto.Stack) -> None:
     set_config(stack, greenMessage=V2, gateMaxP99Ms=FAST_P99_MS)
-    report, error = up_under_load(stack, "v2 into green (idle), p99 < 20 ms")
+    report, error = up_under_load(stack, "v2 into green (idle), p99 < 40 ms")
 
     assert error is None, error
     assert report.failures == [] and answers(report) == {V1}
@@ -166,7 +167,7 @@ def test_a_canary_at_50_percent_behind_the_gate_then_its_abort(stack: auto.Stack
     assert error is None, error
     assert report.failures == []
     assert report.answers[-1].body == V1 + "\n"
-    assert pods(NAMESPACE, "track=canary") == []
+    assert ready_pods(NAMESPACE, "track=canary") == []  # those left are on their way out
 
 
 def test_a_stepped_canary_aborts_a_slow_version_and_promotes_a_good_one(
