@@ -442,9 +442,10 @@ class Target:
 
 
 def target(stack: auto.Stack) -> Target:
+    app = reach(stack)
     outputs = deployed_outputs(stack, "namespace", "deploymentName")
     return Target(
-        app=reach(stack),
+        app=app,
         namespace=outputs["namespace"],
         deployment=outputs["deploymentName"],
         config=stack_config(stack),
