@@ -29,7 +29,7 @@ from bench.timing import Figures
 from bench.tools import REPLICAS, V1, V2, PulumiDemo
 from bench.watch import ApiWatch, pod_watch
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.sandbox import require_pulumi_cli
+from tests.sandbox import require_pulumi_cli
 
 CUTS = "11 cuts"
 HOST = "toolchain/pulumi_language_python.py"

@@ -31,8 +31,8 @@ from demo_orq.kube import (
     namespace_exists,
     wait_until,
 )
-from demo_orq.sandbox import SANDBOXES, cluster_location
 from tests.e2e.layouts import far_api_server
+from tests.sandbox import SANDBOXES, cluster_location
 
 SANDBOX = SANDBOXES["bench-gate"]
 

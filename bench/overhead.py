@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.timing import Figures, stopwatch
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
+from tests.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
 from toolchain.pulumi_language_python import PROGRAM_BOOTSTRAP
 
 OVERHEAD = "10 start-up overhead"

@@ -22,7 +22,7 @@ from pathlib import Path
 from components.traffic import Answer, SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import deployment_settled, kubectl, namespace_exists, pods, wait_until
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from tests.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
 
 SANDBOX = SANDBOXES["bench-rollouts"]
 STACK = "rollouts"

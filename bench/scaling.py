@@ -19,7 +19,7 @@ from bench.tools import delete_namespace, wait_namespace_gone
 from demo_orq import facts
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import namespace_exists
-from demo_orq.sandbox import ProjectCopy, cluster_location
+from tests.sandbox import ProjectCopy, cluster_location
 
 SCALING, EVALUATION = "5 scaling", "6 evaluation"
 SIZES = (1, 10, 30)

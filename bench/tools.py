@@ -21,7 +21,7 @@ import yaml
 
 from demo_orq import facts
 from demo_orq.kube import kubectl, namespace_exists, wait_until
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, Sandbox, copy_project, sandbox_config
+from tests.sandbox import SANDBOXES, ProjectCopy, Sandbox, copy_project, sandbox_config
 
 REPLICAS, SCALED = facts.REPLICAS, facts.SCALED_REPLICAS
 V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from demo_orq import facts
+from . import defaults
 
 Strategy = Literal["RollingUpdate", "Recreate", "BlueGreen", "Canary"]
 STRATEGIES: tuple[Strategy, ...] = ("RollingUpdate", "Recreate", "BlueGreen", "Canary")
@@ -181,22 +181,22 @@ class AutoscaleArgs:
 class HelloAppArgs:
     """What one HelloApp deploys. The defaults reproduce the demo's manifest."""
 
-    namespace: str = facts.NAMESPACE
+    namespace: str = defaults.NAMESPACE
     """Namespace created for the app (a DNS-1123 label): one namespace per instance."""
 
-    deployment_name: str = facts.DEPLOYMENT
+    deployment_name: str = defaults.DEPLOYMENT
     """Name of the Deployment, and value of the pods' `app` label that the Service selects."""
 
-    service_name: str = facts.SERVICE
+    service_name: str = defaults.SERVICE
     """Name of the Service in front of the pods (a DNS-1035 label)."""
 
-    message: str = facts.V1_MESSAGE
+    message: str = defaults.MESSAGE
     """Text that http-echo answers every request with."""
 
-    image: str = facts.IMAGE
+    image: str = defaults.IMAGE
     """Container image; it must accept http-echo's `-text` and `-listen` flags."""
 
-    replicas: int = facts.REPLICAS
+    replicas: int = defaults.REPLICAS
     """Number of pods (of the live color with BlueGreen; stable plus canary with Canary)."""
 
     strategy: Strategy = "RollingUpdate"
@@ -210,7 +210,7 @@ class HelloAppArgs:
     max_unavailable: IntOrPercent = 1
     """Pods allowed below `replicas` while a Deployment rolls (not with Recreate)."""
 
-    node_port: int | None = facts.NODE_PORT
+    node_port: int | None = defaults.NODE_PORT
     """Port opened on every node (30000-32767); None makes the Service a ClusterIP one."""
 
     url_host: str = "127.0.0.1"
@@ -414,7 +414,8 @@ NAME_WITH_SUFFIX = Rule(
 COUNT_OR_PERCENT = Rule("an integer >= 0 or a percentage from 0% to 100%", count_or_percent)
 MESSAGE = Rule("a non-empty text", non_empty_text)
 IMAGE = Rule(
-    f"an image reference [registry/]name[:tag][@digest] with a lowercase name, e.g. {facts.IMAGE}",
+    "an image reference [registry/]name[:tag][@digest] with a lowercase name, "
+    f"e.g. {defaults.IMAGE}",
     matching(_IMAGE),
 )
 NODE_PORT = Rule("an integer from 30000 to 32767", or_none(integer_between(30000, 32767)))

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from demo_orq import facts
+from . import defaults
 
 RUN_AS_USER = 10001
 MESSAGE_ENV = "APP_MESSAGE"
@@ -72,8 +72,8 @@ def container(
         "name": "app",
         "image": image,
         "image_pull_policy": "IfNotPresent",
-        "args": [f"-text={text}", f"-listen=:{facts.CONTAINER_PORT}"],
-        "ports": [{"container_port": facts.CONTAINER_PORT}],
+        "args": [f"-text={text}", f"-listen=:{defaults.CONTAINER_PORT}"],
+        "ports": [{"container_port": defaults.CONTAINER_PORT}],
         "resources": RESOURCES,
         "liveness_probe": http_probe(initial_delay_seconds=5, period_seconds=10),
         "readiness_probe": http_probe(initial_delay_seconds=2, period_seconds=5),
@@ -96,7 +96,7 @@ def container(
 
 def http_probe(initial_delay_seconds: int, period_seconds: int) -> k8s.core.v1.ProbeArgsDict:
     return {
-        "http_get": {"path": "/", "port": facts.CONTAINER_PORT},
+        "http_get": {"path": "/", "port": defaults.CONTAINER_PORT},
         "initial_delay_seconds": initial_delay_seconds,
         "period_seconds": period_seconds,
     }

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from demo_orq import facts
+from . import defaults
 
 # The provider's Service await holds every create or update of a Service for 10 s after the first
 # change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployments'
@@ -40,8 +40,8 @@ def app_service(
     before they are ready, or a candidate before the analysis gate has passed it."""
     port: dict[str, Any] = {
         "name": "http",
-        "port": facts.SERVICE_PORT,
-        "target_port": facts.CONTAINER_PORT,
+        "port": defaults.SERVICE_PORT,
+        "target_port": defaults.CONTAINER_PORT,
     }
     if node_port is not None:
         port["node_port"] = node_port

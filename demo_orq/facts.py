@@ -10,6 +10,30 @@ import shlex
 import sys
 from pathlib import Path
 
+# The demo's objects, names and ports: the component's defaults, named there once.
+from components.defaults import (
+    CONTAINER_PORT,
+    DEPLOYMENT,
+    IMAGE,
+    MESSAGE,
+    NAMESPACE,
+    NODE_PORT,
+    REPLICAS,
+    SERVICE,
+    SERVICE_PORT,
+)
+
+__all__ = [
+    "CONTAINER_PORT",
+    "DEPLOYMENT",
+    "IMAGE",
+    "NAMESPACE",
+    "NODE_PORT",
+    "REPLICAS",
+    "SERVICE",
+    "SERVICE_PORT",
+]
+
 PROJECT = "demo-orq"
 """The Pulumi project's name, also the namespace of its config keys (`demo-orq:message`)."""
 
@@ -17,17 +41,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_MANIFEST = PROJECT_DIR / "manifests" / "demo.yaml"
 """The demo in its kubectl form, exactly as the source document gives it."""
 
-NAMESPACE = "demo"
-DEPLOYMENT = "hello-api"
-SERVICE = "hello-svc"
-IMAGE = "hashicorp/http-echo:0.2.3"
-REPLICAS = 3
 SCALED_REPLICAS = 5
-V1_MESSAGE = "Hola desde Kubernetes 👋"
+V1_MESSAGE = MESSAGE
 V2_MESSAGE = "Hola desde K8s v2 🚀"
-CONTAINER_PORT = 8080
-SERVICE_PORT = 80
-NODE_PORT = 30080
 PORT_FORWARD_PORT = 18180
 """The local port of the demo's `kubectl port-forward svc/hello-svc 18180:80`."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from demo_orq import facts
 from demo_orq.kube import kubectl, namespace_exists
-from demo_orq.sandbox import require_pulumi_cli
+from tests.sandbox import require_pulumi_cli
 
 STACK = "dev"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provides everything `pulumi preview/up` needs, building only what is missing:
-#   - the project's virtualenv (venv/) with the pinned SDKs from requirements.txt and the test
-#     tools from requirements-dev.txt;
+#   - the project's virtualenv (venv/) with the pinned packages of the program
+#     (requirements.txt), the policy pack (policy/requirements.txt), the commands and the tests
+#     (requirements-dev.txt);
 #   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
 #     built from the Go module proxy into the cache, with a Python language host beside it;
 #   - the pulumi-resource-kubernetes plugin at the version the SDK asks for;
@@ -22,14 +23,18 @@ check_pins_match_requirements() {
     die "requirements.txt must pin pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION (toolchain/versions.env); change both together"
 }
 
+# The program's, the policy pack's, then the commands' and tests' (one venv runs all three).
+REQUIREMENTS=(requirements.txt policy/requirements.txt requirements-dev.txt)
+
 ensure_virtualenv() {
-  local venv="$project_root/venv" stamp="$project_root/venv/.requirements.sha256"
-  local want; want="$(cat "$project_root"/requirements{,-dev}.txt | sha256sum | cut -d' ' -f1)"
+  local venv="$project_root/venv" stamp="$project_root/venv/.requirements.sha256" file
+  local args=()
+  for file in "${REQUIREMENTS[@]}"; do args+=(-r "$project_root/$file"); done
+  local want; want="$(cd "$project_root" && cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && { log "virtualenv up to date"; return; }
-  log "installing the Python packages of requirements.txt and requirements-dev.txt into venv/"
+  log "installing the Python packages of ${REQUIREMENTS[*]} into venv/"
   [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    -r "$project_root/requirements.txt" -r "$project_root/requirements-dev.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${args[@]}"
   echo "$want" > "$stamp"
 }
 

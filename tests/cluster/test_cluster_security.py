@@ -24,8 +24,8 @@ import pytest
 
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl
-from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import delete_namespace
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 

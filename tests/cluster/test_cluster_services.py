@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
-from demo_orq.sandbox import SANDBOXES, Sandbox
 from tests.cluster.helpers import delete_namespace
+from tests.sandbox import SANDBOXES, Sandbox
 
 pytestmark = pytest.mark.cluster
 

@@ -16,8 +16,8 @@ import pytest
 from components.traffic import http_get
 from demo_orq import facts
 from demo_orq.kube import Object, deployment_settled, kubectl, pods, ready_pods, wait_until
-from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import delete_namespace, port_forward, wait_for_only_answer
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 

@@ -23,8 +23,8 @@ from pulumi import automation as auto
 from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl, kubectl_json, ready_pods, wait_until
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_stack
 from demo_orq.stacks import set_config
+from tests.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import yaml
 
 from demo_orq import facts
 from demo_orq.kube import delete_namespace_now, namespace_exists, wait_until
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, require_pulumi_cli
+from tests.sandbox import SANDBOXES, ProjectCopy, require_pulumi_cli
 
 pytestmark = pytest.mark.e2e
 

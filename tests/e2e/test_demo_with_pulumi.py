@@ -28,16 +28,16 @@ from demo_orq.kube import (
     wait_until,
 )
 from demo_orq.rollback import numbered, rollback
-from demo_orq.sandbox import (
+from demo_orq.stacks import set_config
+from demo_orq.timeline import Recorder, save
+from tests.cluster.helpers import wait_for_only_answer
+from tests.sandbox import (
     SANDBOXES,
     ProjectCopy,
     copy_project,
     require_pulumi_cli,
     sandbox_stack,
 )
-from demo_orq.stacks import set_config
-from demo_orq.timeline import Recorder, save
-from tests.cluster.helpers import wait_for_only_answer
 
 pytestmark = pytest.mark.e2e
 

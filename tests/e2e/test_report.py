@@ -21,7 +21,7 @@ from pulumi import automation as auto
 
 from demo_orq import events, facts
 from demo_orq.kube import deployment_settled, kubectl, kubectl_json, namespace_exists, wait_until
-from demo_orq.sandbox import (
+from tests.sandbox import (
     SANDBOXES,
     ProjectCopy,
     copy_project,

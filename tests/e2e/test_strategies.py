@@ -26,10 +26,10 @@ from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
-from demo_orq.sandbox import SANDBOXES, copy_project, sandbox_stack
 from demo_orq.stacks import reach, set_config
 from tests.cluster.helpers import cluster_setting
 from tests.e2e.layouts import unreachable_node_ports
+from tests.sandbox import SANDBOXES, copy_project, sandbox_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from demo_orq.kube import Object
-from demo_orq.sandbox import require_pulumi_cli
 from tests.cluster.helpers import require_cluster
+from tests.sandbox import require_pulumi_cli
 
 
 @pytest.fixture(scope="session")

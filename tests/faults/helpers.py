@@ -27,7 +27,7 @@ from demo_orq.kube import (
     namespace_exists,
     wait_until,
 )
-from demo_orq.sandbox import ProjectCopy, Sandbox, copy_project, new_sandbox_stack
+from tests.sandbox import ProjectCopy, Sandbox, copy_project, new_sandbox_stack
 
 DISRUPT_LOCK = Path("/tmp/demo-orq-disrupt.lock")
 """Taken (exclusively) around every disruptive step: killing cluster components, restarting the

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from demo_orq import facts
-from demo_orq.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from tests.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
 
 STACK = "bad-input"
 BAD_CONTEXT_STACK = "bad-context"

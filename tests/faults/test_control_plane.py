@@ -17,7 +17,6 @@ from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import pods, wait_until
-from demo_orq.sandbox import SANDBOXES
 from tests.faults.helpers import (
     App,
     answers_between,
@@ -26,6 +25,7 @@ from tests.faults.helpers import (
     disruptive,
     failed,
 )
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.faults
 

@@ -13,8 +13,8 @@ import pytest
 from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import kubectl, ready_pods
-from demo_orq.sandbox import SANDBOXES
 from tests.faults.helpers import SELECTOR, App, deploy_app, describe_failures, failed
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.faults
 

@@ -19,9 +19,9 @@ from components.traffic import get_once
 from demo_orq import events
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import kubectl, namespace_exists, pods, wait_until
-from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import require_cluster
 from tests.faults.helpers import SELECTOR, V1, App, deploy_app, disruptive
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.faults
 

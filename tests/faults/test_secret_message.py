@@ -17,9 +17,9 @@ import pytest
 
 from demo_orq import facts
 from demo_orq.kube import kubectl_json
-from demo_orq.sandbox import SANDBOXES
 from tests.cluster.helpers import wait_for_only_answer
 from tests.faults.helpers import App, deploy_app
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.faults
 

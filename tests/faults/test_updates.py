@@ -26,9 +26,9 @@ from pulumi import automation as auto
 from components.traffic import SteadyLoad
 from demo_orq import facts
 from demo_orq.kube import kubectl_json, wait_until
-from demo_orq.sandbox import SANDBOXES, require_pulumi_cli
 from tests.cluster.helpers import wait_for_only_answer
 from tests.faults.helpers import V1, V2, App, deploy_app, describe_failures, failed
+from tests.sandbox import SANDBOXES, require_pulumi_cli
 
 pytestmark = pytest.mark.faults
 

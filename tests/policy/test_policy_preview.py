@@ -12,8 +12,8 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.sandbox import ProjectCopy, copy_project
 from policy.rules import POLICIES
+from tests.sandbox import ProjectCopy, copy_project
 
 POLICY_PACK = str(PROJECT_DIR / "policy")
 VIOLATIONS_PROGRAM = Path(__file__).with_name("violations")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
+from tests.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
 
 VERSIONS = dict(
     line.split("=", 1)

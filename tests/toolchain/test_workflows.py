@@ -100,7 +100,7 @@ def test_every_job_installs_both_pinned_requirement_files_before_the_unit_tests(
         install = next(i for i, run in enumerate(scripts) if "pip install" in run)
         tests = next(i for i, run in enumerate(scripts) if "pytest tests/unit" in run)
         assert install < tests, name
-        assert "-r requirements.txt -r requirements-dev.txt" in scripts[install], name
+        assert "-r requirements.txt -r policy/requirements.txt -r requirements-dev.txt" in scripts[install], name
 
 
 def test_the_drift_check_runs_every_hour_as_a_read_only_refreshing_preview():
@@ -109,6 +109,8 @@ def test_the_drift_check_runs_every_hour_as_a_read_only_refreshing_preview():
     assert document["permissions"] == {}
     job = document["jobs"]["drift"]
     assert job["permissions"] == {"contents": "read"}
+    installs = [step["run"] for step in job["steps"] if "pip install" in step.get("run", "")]
+    assert installs and installs[0].strip().endswith("pip install -r requirements.txt")
     [check] = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions")]
     assert check["with"]["command"] == "preview"
     assert (check["with"]["refresh"], check["with"]["expect-no-changes"]) == (True, True)

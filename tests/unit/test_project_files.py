@@ -16,7 +16,7 @@ import yaml
 from components import ClusterAccess, HelloAppArgs
 from demo_orq import facts
 from demo_orq.config import KEYS, load
-from demo_orq.sandbox import SANDBOXES
+from tests.sandbox import SANDBOXES
 
 CONTEXT = {"context": "demo-orq"}
 
@@ -94,7 +94,7 @@ def test_the_dev_stack_carries_the_salt_of_the_documented_passphrase(project_roo
 
 
 def test_requirements_pin_exactly_what_is_installed(project_root):
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "policy/requirements.txt", "requirements-dev.txt"):
         lines = (project_root / name).read_text(encoding="utf-8").splitlines()
         pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
         assert pins, name
@@ -150,3 +150,9 @@ def test_the_kind_cluster_maps_every_node_port_the_kind_stack_opens(
     opened = set(config.app.node_ports().values())
     assert opened, "every strategy opens the app's node port"
     assert {(port, port) for port in opened} <= mapped
+
+
+def test_the_programs_requirements_hold_no_test_or_picture_tools(project_root):
+    pins = (project_root / "requirements.txt").read_text(encoding="utf-8")
+    for tool in ("pytest", "matplotlib", "numpy", "ruff", "mypy", "pulumi-policy"):
+        assert f"{tool}==" not in pins, tool

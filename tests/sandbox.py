@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from . import facts
-from .kube import delete_namespace_now, namespace_exists
+from demo_orq import facts
+from demo_orq.kube import delete_namespace_now, namespace_exists
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "demo_orq", "requirements.txt")
 

@@ -1,0 +1,12 @@
+"""The demo's manifest (manifests/demo.yaml), as the component's defaults: what HelloApp deploys
+when nothing else is said."""
+
+NAMESPACE = "demo"
+DEPLOYMENT = "hello-api"
+SERVICE = "hello-svc"
+IMAGE = "hashicorp/http-echo:0.2.3"
+REPLICAS = 3
+MESSAGE = "Hola desde Kubernetes 👋"
+CONTAINER_PORT = 8080
+SERVICE_PORT = 80
+NODE_PORT = 30080
