@@ -49,8 +49,9 @@ def secret_keys() -> set[str]:
 
 try:
     config = stack_config.load(project_config(), secret_keys())
-except stack_config.ConfigError as error:
-    pulumi.log.error(str(error))
+except stack_config.StackConfigError as refused:
+    for error in refused.errors:
+        pulumi.log.error(str(error))
     sys.exit(facts.EXIT_AFTER_SHOWING_ERROR)
 
 provider = k8s.Provider("kubernetes", kubeconfig=config.kubeconfig, context=config.context)

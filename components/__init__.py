@@ -1,6 +1,21 @@
 """Pulumi components of demo-orq."""
 
-from .args import ClusterAccess, HelloAppArgs, InvalidArgsError
+from .args import HelloAppArgs
 from .hello_app import HelloApp
+from .rules import InvalidArgsError
+from .shared_args import AutoscaleArgs, ClusterAccess
+from .strategies import BlueGreen, Canary, GateArgs, Recreate, RollingUpdate, Strategy
 
-__all__ = ["ClusterAccess", "HelloApp", "HelloAppArgs", "InvalidArgsError"]
+__all__ = [
+    "AutoscaleArgs",
+    "BlueGreen",
+    "Canary",
+    "ClusterAccess",
+    "GateArgs",
+    "HelloApp",
+    "HelloAppArgs",
+    "InvalidArgsError",
+    "Recreate",
+    "RollingUpdate",
+    "Strategy",
+]

@@ -14,32 +14,35 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .args import COLORS, Color, HelloAppArgs
+from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, idle_color, settings
-from .service import app_service, role_service_name, service_url
+from .names import COLORS, Color, role_service_name
+from .service import app_service, service_url
+from .strategies import BlueGreen
 from .workload import Home, Workload
 
 
 def deploy_blue_green(
-    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs
+    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs, slots: BlueGreen
 ) -> Workload:
-    live: Color = args.blue_green.live_color
+    """`slots`: the strategy, `args.strategy`."""
+    live: Color = slots.live_color
     idle = idle_color(live)
-    deployments = [color_deployment(parent, name, home, args, color) for color in COLORS]
+    deployments = [color_deployment(parent, name, home, args, slots, color) for color in COLORS]
     serve_after: list[pulumi.Resource] = list(deployments)
     outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
-    if args.gate.seconds > 0:
-        analysis = gate(parent, name, home, args, deployments)
+    if slots.gate.seconds > 0:
+        analysis = gate(parent, name, home, args, slots, deployments)
         serve_after.append(analysis)
         outputs["gate_result"] = analysis.result
     preview = app_service(
         parent,
-        f"{name}-preview",
+        role_service_name(name, "preview"),
         role_service_name(args.service_name, "preview"),
         home.namespace,
         color_selector(args, idle),
-        args.blue_green.preview_node_port,
+        slots.preview_node_port,
         depends_on=serve_after,
     )
     outputs["preview_url"] = service_url(preview, args.url_host)
@@ -55,18 +58,19 @@ def color_deployment(
     name: str,
     home: Home,
     args: HelloAppArgs,
+    slots: BlueGreen,
     color: Color,
 ) -> k8s.apps.v1.Deployment:
-    live = color == args.blue_green.live_color
+    live = color == slots.live_color
     return app_deployment(
         parent,
         name,
         home,
         args,
-        suffix=f"-{color}",
+        role=color,
         labels=color_selector(args, color),
-        replicas=args.replicas if live else args.idle_replicas(),
-        version=args.color_version(color),
+        replicas=args.replicas if live else slots.idle_pods(args.replicas),
+        version=slots.color_version(color, args.version()),
         autoscaled=True,
     )
 
@@ -76,19 +80,20 @@ def gate(
     name: str,
     home: Home,
     args: HelloAppArgs,
+    slots: BlueGreen,
     deployments: list[k8s.apps.v1.Deployment],
 ) -> AnalysisGate:
-    versions = {color: " ".join(args.color_version(color)) for color in COLORS}
+    versions = {color: " ".join(slots.color_version(color, args.version())) for color in COLORS}
     return AnalysisGate(
         f"{name}-gate",
         {
             "kind": "blue-green",
             "namespace": home.namespace,
             "service": role_service_name(args.service_name, "preview"),
-            "live_color": args.blue_green.live_color,
+            "live_color": slots.live_color,
             "versions": versions,
-            "idle_replicas": args.idle_replicas(),
-            **settings(args.gate, args.cluster_access),
+            "idle_replicas": slots.idle_pods(args.replicas),
+            **settings(slots.gate, args.cluster_access),
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(deployments)),
         secret_versions=args.secret_message,

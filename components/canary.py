@@ -11,12 +11,17 @@ import pulumi
 from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, settings
-from .service import app_service, role_service_name, service_url
+from .names import role_service_name
+from .service import app_service, service_url
+from .strategies import Canary
 from .workload import Home, Workload
 
 
-def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs) -> Workload:
-    canary_pods = args.canary_replicas()
+def deploy_canary(
+    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs, canary: Canary
+) -> Workload:
+    """`canary`: the strategy, `args.strategy`."""
+    canary_pods = canary.pods(args.replicas)
     stable = app_deployment(
         parent,
         name,
@@ -24,19 +29,19 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
         args,
         labels=app_labels(args),
         replicas=args.replicas - canary_pods,
-        version=(args.message, args.image),
+        version=args.version(),
         autoscaled=True,
     )
     canary_labels = {**app_labels(args), "track": "canary"}
-    canary = app_deployment(
+    canary_deployment = app_deployment(
         parent,
         name,
         home,
         args,
-        suffix="-canary",
+        role="canary",
         labels=canary_labels,
         replicas=canary_pods,
-        version=args.canary_version(),
+        version=canary.version(args.version()),
         # The stable pods are Ready before the canary shrinks (an abort, a promotion): the
         # app never runs out of serving pods.
         depends_on=[stable],
@@ -44,34 +49,36 @@ def deploy_canary(parent: pulumi.Resource, name: str, home: Home, args: HelloApp
     canary_service_name = role_service_name(args.service_name, "canary")
     canary_service = app_service(
         parent,
-        f"{name}-canary",
+        role_service_name(name, "canary"),
         canary_service_name,
         home.namespace,
         canary_labels,
-        args.canary.node_port,
+        canary.node_port,
     )
     outputs = {
         "canary_url": service_url(canary_service, args.url_host),
-        "canary_effective_weight": pulumi.Output.from_input(effective_weight(args)),
+        "canary_effective_weight": pulumi.Output.from_input(effective_weight(args, canary)),
     }
-    if args.gate.seconds > 0:
+    if canary.gate.seconds > 0:
         gate = AnalysisGate(
             f"{name}-gate",
             {
                 "kind": "canary",
                 "namespace": home.namespace,
                 "service": canary_service_name,
-                "weight": args.canary.weight,
-                "candidate": " ".join(args.canary_version()),
-                **settings(args.gate, args.cluster_access),
+                "weight": canary.weight,
+                "candidate": " ".join(canary.version(args.version())),
+                **settings(canary.gate, args.cluster_access),
             },
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[stable, canary, canary_service]),
+            opts=pulumi.ResourceOptions(
+                parent=parent, depends_on=[stable, canary_deployment, canary_service]
+            ),
             secret_versions=args.secret_message,
         )
         outputs["gate_result"] = gate.result
     return Workload(selector=app_labels(args), outputs=outputs)
 
 
-def effective_weight(args: HelloAppArgs) -> float:
+def effective_weight(args: HelloAppArgs, canary: Canary) -> float:
     """The share of the pods, in percent, that really run the canary (pods are whole)."""
-    return round(100 * args.canary_replicas() / args.replicas, 1) if args.replicas else 0.0
+    return round(100 * canary.pods(args.replicas) / args.replicas, 1) if args.replicas else 0.0

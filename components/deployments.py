@@ -1,5 +1,5 @@
-"""The Deployments of the app: every strategy makes them the same way, with its own name suffix,
-labels, replica count and version (message and image)."""
+"""The Deployments of the app: every strategy makes them the same way, with its own role (the
+name suffix, components/names.py), labels, replica count and version (message and image)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
+from .names import DeploymentRole, role_deployment_name
 from .pod import Message, SecretText, pod_template
+from .strategies import Recreate, Version
 from .workload import Home
 
 # Pulumi owns what it declares: a field that someone changed by hand (kubectl scale, kubectl set
@@ -30,26 +32,28 @@ def app_deployment(
     home: Home,
     args: HelloAppArgs,
     *,
-    suffix: str = "",
+    role: DeploymentRole = "app",
     labels: dict[str, str],
     replicas: int,
-    version: tuple[str, str],
+    version: Version,
     depends_on: Sequence[pulumi.Resource] = (),
     autoscaled: bool = False,
 ) -> k8s.apps.v1.Deployment:
-    """The Deployment `<deployment_name><suffix>` of `replicas` pods labelled `labels` that run
-    `version` (message, image); `pulumi up` waits until its pods are ready, and changes it only
-    after `depends_on` is done. `autoscaled`: it serves traffic, so with autoscale on it gets a
-    HorizontalPodAutoscaler, which then owns its replica count."""
+    """The Deployment of `role` (its name and logical name from the app's and `name`) of
+    `replicas` pods labelled `labels` that run `version` (message, image); `pulumi up` waits
+    until its pods are ready, and changes it only after `depends_on` is done. `autoscaled`: it
+    serves traffic, so with autoscale on it gets a HorizontalPodAutoscaler, which then owns its
+    replica count."""
     message, image = version
     text: Message = message
     if home.message_secret is not None and message == args.message:
         text = SecretText(home.message_secret)
     with_autoscaler = autoscaled and args.autoscale.enabled
+    logical_name = role_deployment_name(name, role)
     deployment = k8s.apps.v1.Deployment(
-        name + suffix,
+        logical_name,
         metadata={
-            "name": args.deployment_name + suffix,
+            "name": role_deployment_name(args.deployment_name, role),
             "namespace": home.namespace,
             "annotations": DEPLOYMENT_ANNOTATIONS,
         },
@@ -71,7 +75,7 @@ def app_deployment(
         ),
     )
     if with_autoscaler:
-        autoscaler(parent, name + suffix, home, args, deployment)
+        autoscaler(parent, logical_name, home, args, deployment)
     return deployment
 
 
@@ -122,13 +126,12 @@ def rollout_timeouts(seconds: int) -> pulumi.CustomTimeouts:
 
 
 def deployment_strategy(args: HelloAppArgs) -> k8s.apps.v1.DeploymentStrategyArgsDict:
-    if args.strategy == "Recreate":
+    """How Kubernetes replaces the pods of each of the app's Deployments."""
+    pace = args.strategy
+    if isinstance(pace, Recreate):
         # Kubernetes rejects rollingUpdate parameters on a Recreate strategy.
         return {"type": "Recreate"}
     return {
         "type": "RollingUpdate",
-        "rolling_update": {
-            "max_surge": args.max_surge,
-            "max_unavailable": args.max_unavailable,
-        },
+        "rolling_update": {"max_surge": pace.max_surge, "max_unavailable": pace.max_unavailable},
     }

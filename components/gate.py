@@ -20,7 +20,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from .args import ClusterAccess, GateArgs
+from .shared_args import ClusterAccess
+from .strategies import GateArgs
 
 # What, among the inputs, makes the gate run again when it changes (the figures it outputs and
 # the versions it has seen live do not).

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .args import HelloAppArgs, Strategy
+from .args import HelloAppArgs
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .deployments import app_labels
 from .rolling import deploy_rolling
 from .service import app_service, service_url
+from .strategies import BlueGreen, Canary
 from .workload import Home, Workload
 
 # The cluster itself refuses a pod of the app's namespace that breaks the "restricted" Pod Security
@@ -27,14 +26,16 @@ POD_SECURITY_LABELS = {
 DEMO = HelloAppArgs()
 """The demo's app, exactly as its manifest has it."""
 
-Deploy = Callable[[pulumi.Resource, str, Home, HelloAppArgs], Workload]
-STRATEGIES: dict[Strategy, Deploy] = {
-    "RollingUpdate": deploy_rolling,
-    "Recreate": deploy_rolling,
-    "BlueGreen": deploy_blue_green,
-    "Canary": deploy_canary,
-}
-"""What each strategy deploys behind the app's Service."""
+
+def deploy_strategy(parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs) -> Workload:
+    """What the strategy deploys behind the app's Service."""
+    match args.strategy:
+        case BlueGreen() as slots:
+            return deploy_blue_green(parent, name, home, args, slots)
+        case Canary() as canary:
+            return deploy_canary(parent, name, home, args, canary)
+        case _:  # RollingUpdate, Recreate: one Deployment
+            return deploy_rolling(parent, name, home, args)
 
 
 class HelloApp(pulumi.ComponentResource):
@@ -79,7 +80,7 @@ class HelloApp(pulumi.ComponentResource):
             service_account.metadata.name,
             message_secret(self, name, namespace_name, args) if args.secret_message else None,
         )
-        workload = STRATEGIES[args.strategy](self, name, home, args)
+        workload = deploy_strategy(self, name, home, args)
         if args.pdb_min_available is not None:
             disruption_budget(self, name, home, args)
         service = app_service(

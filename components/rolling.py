@@ -18,7 +18,7 @@ def deploy_rolling(parent: pulumi.Resource, name: str, home: Home, args: HelloAp
         args,
         labels=app_labels(args),
         replicas=args.replicas,
-        version=(args.message, args.image),
+        version=args.version(),
         autoscaled=True,
     )
     return Workload(selector=app_labels(args))

@@ -4,7 +4,7 @@ Canary (the canary pods alone)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,14 +15,6 @@ from . import defaults
 # change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployments'
 # awaits already wait for the very pods that a Service selects, so the Service's own is skipped.
 SERVICE_ANNOTATIONS = {"pulumi.com/skipAwait": "true"}
-
-Role = Literal["app", "preview", "canary"]
-"""What a Service selects: the app's pods (users' traffic), BlueGreen's idle color, the canary."""
-
-
-def role_service_name(service_name: str, role: Role) -> str:
-    """The name of the Service of `role`, from the app's Service name."""
-    return service_name if role == "app" else f"{service_name}-{role}"
 
 
 def app_service(

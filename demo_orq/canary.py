@@ -23,6 +23,7 @@ from pulumi import automation as auto
 from components.traffic import SteadyLoad, Target
 
 from .facts import PROJECT
+from .settings import DEFAULT_STRATEGY, STRATEGY_KEY
 from .stacks import StackError, add_stack_arguments, error_line, reach, select_stack, set_config
 
 Say = Callable[[str], None]
@@ -56,12 +57,12 @@ def key(name: str) -> str:
 
 def check_stack(stack: auto.Stack) -> None:
     config = stack.get_all_config()
-    strategy = config.get(key("strategy"))
+    strategy = config.get(key(STRATEGY_KEY))
     if strategy is None or strategy.value != "Canary":
-        shown = strategy.value if strategy else "RollingUpdate"
+        shown = strategy.value if strategy else DEFAULT_STRATEGY
         raise CanaryRefusedError(
             f"stack '{stack.name}' uses the strategy {shown}: a stepped canary needs "
-            f"`pulumi config set {key('strategy')} Canary` (and a `pulumi up`) first"
+            f"`pulumi config set {key(STRATEGY_KEY)} Canary` (and a `pulumi up`) first"
         )
     weight = config.get(key("canaryWeight"))
     if weight is not None and weight.value not in ("", "0"):

@@ -1,46 +1,49 @@
 """The stack config (`demo-orq:*` keys), read and checked before any resource is registered.
 
 Plain Python: `load` takes the raw config strings, so it is tested without Pulumi's runtime.
-Each key is declared in Pulumi.yaml with its type, default and description (Pulumi's typed
-project config); what a value must be is decided by HelloAppArgs, whose errors are turned into
-one line that names the key.
+What each key is (its type, default, what it accepts, its strategies) is the settings table's
+(demo_orq/settings), made of HelloAppArgs' own rules and defaults. Every value refused is
+reported at once, one line each, naming the key.
+
+A key of another strategy than the stack's is refused unless it is at its default (Pulumi hands
+every declared key to the program, at its default when it is not set): kept and ignored, a stale
+`canaryWeight` would come back unseen the day the stack switches to Canary.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from components import HelloAppArgs, InvalidArgsError
-from components.args import build, rule_of
+from components.field_paths import build
 
 from . import facts
+from .settings import DEFAULT_STRATEGY, KEY_OF_FIELD, KEYS, SETTINGS, STRATEGY_KEY, Setting, spoken
+from .settings.readers import config_text
+from .slo import Slo as Slo  # re-exported: the report reads it from here
 
 
 class ConfigError(ValueError):
-    """A stack config value the program refuses: the key, the value and what is accepted."""
+    """A stack config value the program refuses: the key, the value and what is accepted, or
+    `reason` when that says more."""
 
-    def __init__(self, key: str, value: str | None, accepted: str) -> None:
+    def __init__(self, key: str, value: str | None, accepted: str, reason: str = "") -> None:
         self.key = key
         self.value = value
         self.accepted = accepted
         shown = "not set" if value is None else repr(value)
-        super().__init__(
-            f"invalid stack config {facts.PROJECT}:{key}: {shown} (accepted: {accepted})"
-        )
+        said = reason or f"(accepted: {accepted})"
+        super().__init__(f"invalid stack config {facts.PROJECT}:{key}: {shown} {said}")
 
 
-@dataclass(frozen=True)
-class Slo:
-    """The service level objectives that `python -m demo_orq report` marks each figure against."""
+class StackConfigError(ValueError):
+    """Every value of a stack's config that the program refuses, one line each."""
 
-    availability_percent: float = 99.9
-    """Share of requests answered with a 200, over a probe window."""
-    p99_ms: int = 500
-    """Latency that 99% of the requests stay under."""
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
 
 
 @dataclass(frozen=True)
@@ -56,156 +59,8 @@ class DemoConfig:
     app: HelloAppArgs
     """What to deploy."""
 
-    slo: Slo = Slo()
+    slo: Slo = field(default_factory=Slo)
     """What the report holds the deployed app to."""
-
-
-# Parsers turn a raw config string into a typed value, or raise ValueError.
-Parser = Callable[[str], Any]
-
-_INTEGER = re.compile(r"-?[0-9]+")
-_PERCENT = re.compile(r"([0-9]+)%")
-
-
-def integer(raw: str) -> int:
-    if not _INTEGER.fullmatch(raw):
-        raise ValueError
-    return int(raw)
-
-
-def count_or_percent(raw: str) -> int | str:
-    """`3` or `25%` (leading zeros dropped: `007%` is `7%`)."""
-    percent = _PERCENT.fullmatch(raw)
-    return f"{int(percent.group(1))}%" if percent else integer(raw)
-
-
-def number_between(low: float, high: float) -> Parser:
-    def parse(raw: str) -> float:
-        value = float(raw)  # ValueError when it is no number
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return parse
-
-
-def integer_between(low: int, high: int) -> Parser:
-    def parse(raw: str) -> int:
-        value = integer(raw)
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return parse
-
-
-def as_is(raw: str) -> str:
-    return raw
-
-
-def non_empty(raw: str) -> str:
-    if not raw.strip():
-        raise ValueError
-    return raw
-
-
-def optional_path(raw: str) -> str | None:
-    return os.path.expanduser(raw) if raw.strip() else None
-
-
-def optional_text(raw: str) -> str | None:
-    """Empty: not set (the field's None, e.g. "the app's message")."""
-    return raw if raw else None
-
-
-def optional_integer(raw: str) -> int | None:
-    return integer(raw) if raw else None
-
-
-def number(raw: str) -> float:
-    return float(raw)
-
-
-def boolean(raw: str) -> bool:
-    if raw not in ("true", "false"):
-        raise ValueError
-    return raw == "true"
-
-
-def optional_count_or_percent(raw: str) -> int | str | None:
-    return count_or_percent(raw) if raw else None
-
-
-@dataclass(frozen=True)
-class Key:
-    """One config key: how its raw string is read, and the HelloAppArgs field it sets."""
-
-    parse: Parser
-    app_field: str | None = None
-    """The HelloAppArgs field it sets; None for the keys that choose the cluster."""
-    own_accepted: str = ""
-    """What a key that sets no field accepts (a field's rule says it for the others)."""
-
-    @property
-    def accepted(self) -> str:
-        return rule_of(self.app_field).accepted if self.app_field else self.own_accepted
-
-
-KEYS: dict[str, Key] = {
-    "context": Key(
-        non_empty,
-        own_accepted="the name of a context of the kubeconfig, e.g. kind-demo-orq; it is "
-        "required so that the program never deploys to whatever context is current",
-    ),
-    "kubeconfig": Key(
-        optional_path,
-        own_accepted="the path of a kubeconfig file (~ is expanded), or empty for "
-        "$KUBECONFIG or ~/.kube/config",
-    ),
-    "message": Key(as_is, "message"),
-    "replicas": Key(integer, "replicas"),
-    "strategy": Key(as_is, "strategy"),
-    "maxSurge": Key(count_or_percent, "max_surge"),
-    "maxUnavailable": Key(count_or_percent, "max_unavailable"),
-    "image": Key(as_is, "image"),
-    "namespace": Key(as_is, "namespace"),
-    "deploymentName": Key(as_is, "deployment_name"),
-    "serviceName": Key(as_is, "service_name"),
-    "nodePort": Key(integer, "node_port"),
-    "urlHost": Key(as_is, "url_host"),
-    "rolloutTimeout": Key(integer, "rollout_timeout_seconds"),
-    "liveColor": Key(as_is, "blue_green.live_color"),
-    "previewNodePort": Key(integer, "blue_green.preview_node_port"),
-    "blueMessage": Key(optional_text, "blue_green.blue_message"),
-    "blueImage": Key(optional_text, "blue_green.blue_image"),
-    "greenMessage": Key(optional_text, "blue_green.green_message"),
-    "greenImage": Key(optional_text, "blue_green.green_image"),
-    "idleReplicas": Key(optional_integer, "blue_green.idle_replicas"),
-    "canaryMessage": Key(optional_text, "canary.message"),
-    "canaryImage": Key(optional_text, "canary.image"),
-    "canaryWeight": Key(integer, "canary.weight"),
-    "canaryNodePort": Key(integer, "canary.node_port"),
-    "gateSeconds": Key(integer, "gate.seconds"),
-    "gateMinSuccessPercent": Key(number, "gate.min_success_percent"),
-    "gateMaxP99Ms": Key(integer, "gate.max_p99_ms"),
-    "autoscale": Key(boolean, "autoscale.enabled"),
-    "minReplicas": Key(integer, "autoscale.min_replicas"),
-    "maxReplicas": Key(integer, "autoscale.max_replicas"),
-    "cpuTargetPercent": Key(integer, "autoscale.cpu_target_percent"),
-    "scaleDownStabilizationSeconds": Key(integer, "autoscale.scale_down_stabilization_seconds"),
-    "pdbMinAvailable": Key(optional_count_or_percent, "pdb_min_available"),
-    "sloAvailabilityPercent": Key(
-        number_between(0, 100), own_accepted="a percentage from 0 to 100, e.g. 99.9"
-    ),
-    "sloP99Ms": Key(
-        integer_between(1, 60_000), own_accepted="an integer number of milliseconds, 1 to 60000"
-    ),
-}
-"""Every `demo-orq:` key, in the order of Pulumi.yaml and the README (a unit test checks it)."""
-
-KEY_FIELDS = {name: key.app_field for name, key in KEYS.items() if key.app_field}
-"""The keys that set a HelloAppArgs field, and their field."""
-KEY_OF_FIELD = {field: name for name, field in KEY_FIELDS.items()}
 
 
 SECRET_KEYS = ("message",)
@@ -217,42 +72,107 @@ def load(values: Mapping[str, str], secret_keys: Collection[str] = ()) -> DemoCo
     """The config from the stack's `demo-orq:*` values, keyed without the `demo-orq:` prefix;
     `secret_keys` are those set as secrets.
 
-    Raises ConfigError for the first key that is unknown, missing or not accepted; the error
-    never shows a secret's value.
+    Raises StackConfigError with every key that is unknown, missing, not accepted, or of another
+    strategy than the stack's; no error ever shows a secret's value.
     """
     shown = {key: HIDDEN if key in secret_keys else value for key, value in values.items()}
-    for key in values:
-        if key not in KEYS:
-            raise ConfigError(key, shown[key], f"only the keys {', '.join(KEYS)}")
-    for key in secret_keys:
-        if key in KEYS and key not in SECRET_KEYS:
-            raise ConfigError(
-                key, HIDDEN, f"a plain value: only {', '.join(SECRET_KEYS)} may be a secret"
-            )
-    if "context" not in values:
-        raise ConfigError("context", None, KEYS["context"].accepted)
-
-    parsed = {key: read(key, values[key], shown[key]) for key in KEYS if key in values}
-    app_fields = {KEY_FIELDS[key]: value for key, value in parsed.items() if key in KEY_FIELDS}
-    app_fields["secret_message"] = "message" in secret_keys
-    app_fields["cluster_access.kubeconfig"] = parsed.get("kubeconfig")
-    app_fields["cluster_access.context"] = parsed["context"]
-    try:
-        app = build(app_fields)
-    except InvalidArgsError as error:
-        key = KEY_OF_FIELD[error.field]
-        raise ConfigError(key, shown.get(key, str(error.value)), error.accepted) from None
-    slo = Slo(
-        availability_percent=parsed.get("sloAvailabilityPercent", Slo.availability_percent),
-        p99_ms=parsed.get("sloP99Ms", Slo.p99_ms),
-    )
+    errors = [*unknown_keys(shown), *secret_keys_refused(secret_keys), *missing_keys(values)]
+    parsed: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.key in values:
+            try:
+                parsed[setting.key] = read(setting, values[setting.key], shown[setting.key])
+            except ConfigError as error:
+                errors.append(error)
+    strategy = parsed.get(STRATEGY_KEY, DEFAULT_STRATEGY)
+    if STRATEGY_KEY in parsed or STRATEGY_KEY not in values:
+        errors += other_strategies_keys(parsed, shown, strategy)
+    if errors:
+        raise StackConfigError(errors)
     return DemoConfig(
-        context=parsed["context"], kubeconfig=parsed.get("kubeconfig"), app=app, slo=slo
+        context=parsed["context"],
+        kubeconfig=parsed.get("kubeconfig"),
+        app=app_args(parsed, shown, strategy, secret_message="message" in secret_keys),
+        slo=Slo(
+            availability_percent=parsed.get("sloAvailabilityPercent", Slo.availability_percent),
+            p99_ms=parsed.get("sloP99Ms", Slo.p99_ms),
+        ),
     )
 
 
-def read(key: str, raw: str, shown: str) -> Any:
+def unknown_keys(shown: Mapping[str, str]) -> list[ConfigError]:
+    accepted = f"only the keys {', '.join(KEYS)}"
+    return [ConfigError(key, value, accepted) for key, value in shown.items() if key not in KEYS]
+
+
+def secret_keys_refused(secret_keys: Collection[str]) -> list[ConfigError]:
+    accepted = f"a plain value: only {', '.join(SECRET_KEYS)} may be a secret"
+    return [
+        ConfigError(key, HIDDEN, accepted)
+        for key in secret_keys
+        if key in KEYS and key not in SECRET_KEYS
+    ]
+
+
+def missing_keys(values: Mapping[str, str]) -> list[ConfigError]:
+    return [
+        ConfigError(setting.key, None, setting.accepted)
+        for setting in SETTINGS
+        if setting.required and setting.key not in values
+    ]
+
+
+def read(setting: Setting, raw: str, shown: str) -> Any:
+    """The typed value of a key, or ConfigError when it cannot be read or is not accepted."""
     try:
-        return KEYS[key].parse(raw)
+        value = setting.reader.parse(raw)
     except ValueError:
-        raise ConfigError(key, shown, KEYS[key].accepted) from None
+        raise ConfigError(setting.key, shown, setting.accepted) from None
+    if not setting.rule.accepts(value):
+        raise ConfigError(setting.key, shown, setting.accepted)
+    return value
+
+
+def other_strategies_keys(
+    parsed: Mapping[str, Any], shown: Mapping[str, str], strategy: str
+) -> list[ConfigError]:
+    """The keys set away from their default that `strategy` does not use."""
+    return [
+        other_strategy_error(setting, shown[setting.key], strategy)
+        for setting in SETTINGS
+        if setting.key in parsed
+        and not setting.applies_to(strategy)
+        and parsed[setting.key] != setting.default
+    ]
+
+
+def other_strategy_error(setting: Setting, shown: str, strategy: str) -> ConfigError:
+    return ConfigError(
+        setting.key,
+        shown,
+        f"its default ({setting.default_text!r}) with the strategy {strategy}",
+        reason=f"is a {spoken(setting.strategies)} setting; strategy is {strategy} "
+        f"(remove it: pulumi config rm {setting.key})",
+    )
+
+
+def app_args(
+    parsed: Mapping[str, Any], shown: Mapping[str, str], strategy: str, secret_message: bool
+) -> HelloAppArgs:
+    """HelloAppArgs from the keys read; StackConfigError with each problem that binds several
+    values (an idle color bigger than the live one, two Services on one node port)."""
+    fields: dict[str, object] = {
+        setting.field: parsed[setting.key]
+        for setting in SETTINGS
+        if setting.field and setting.key in parsed and setting.applies_to(strategy)
+    }
+    fields["secret_message"] = secret_message
+    try:
+        return build(strategy, fields)
+    except InvalidArgsError as refused:
+        errors = []
+        for problem in refused.problems:
+            key = KEY_OF_FIELD.get(problem.field, problem.field)
+            value = shown.get(key, config_text(problem.value))
+            errors.append(ConfigError(key, value, problem.accepted))
+        raise StackConfigError(errors) from None

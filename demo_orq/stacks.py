@@ -9,10 +9,11 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
-from components.service import Role, role_service_name
+from components.names import ServiceRole, role_service_name
 
-from .config import ConfigError, DemoConfig, load
+from .config import DemoConfig, StackConfigError, load
 from .facts import PROJECT, PROJECT_DIR
+from .settings import STRATEGY_KEY, keys_of_other_strategies
 
 
 class StackError(Exception):
@@ -61,6 +62,13 @@ def set_config(stack: auto.Stack, **values: str) -> None:
     )
 
 
+def switch_strategy(stack: auto.Stack, strategy: str, **values: str) -> None:
+    """Sets the stack's strategy, and `values` (keys of that strategy's), after removing the keys
+    of the other strategies: a stack refuses them."""
+    stack.remove_all_config([f"{PROJECT}:{key}" for key in keys_of_other_strategies(strategy)])
+    set_config(stack, **{STRATEGY_KEY: strategy}, **values)
+
+
 def error_line(error: auto.CommandError) -> str:
     """The line of a failed Pulumi command that says what went wrong (its first `error:`)."""
     lines = [line.strip() for line in str(error).splitlines()]
@@ -69,7 +77,7 @@ def error_line(error: auto.CommandError) -> str:
 
 
 def stack_config(stack: auto.Stack) -> DemoConfig:
-    """The stack's checked config (StackError, one line, when a value is refused)."""
+    """The stack's checked config (StackError, one line per value refused)."""
     prefix = f"{PROJECT}:"
     values = {
         key.removeprefix(prefix): value.value
@@ -78,7 +86,7 @@ def stack_config(stack: auto.Stack) -> DemoConfig:
     }
     try:
         return load(values)
-    except ConfigError as error:
+    except StackConfigError as error:
         raise StackError(str(error)) from None
 
 
@@ -94,7 +102,7 @@ def deployed_outputs(stack: auto.Stack, *names: str) -> dict[str, str]:
     return {name: str(outputs[name].value) for name in names}
 
 
-def reach(stack: auto.Stack, role: Role = "app") -> ServiceProxy:
+def reach(stack: auto.Stack, role: ServiceRole = "app") -> ServiceProxy:
     """The stack's Service of `role` through the API server of the stack's own kubeconfig and
     context: how every command talks to the app, on any cluster. StackError, one line, when it
     cannot be reached (the kubeconfig is read before anything else is asked)."""

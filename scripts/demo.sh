@@ -75,11 +75,14 @@ setup() {
   # Every run tells the same story from v1, whatever an earlier run left in the stack file.
   pulumi config set message "$DEMO_V1_MESSAGE"
   pulumi config set replicas "$DEMO_REPLICAS"
+  # The story's versions start from the app's, and a stack refuses the keys of another strategy
+  # than its own (the settings table says which).
+  local other_strategies_keys
+  other_strategies_keys="$(python -m demo_orq.settings --keys-of-other-strategies "$strategy")"
+  # shellcheck disable=SC2086  # one key per word
+  pulumi config rm-all liveColor blueMessage greenMessage canaryMessage canaryWeight \
+    $other_strategies_keys >/dev/null
   pulumi config set strategy "$strategy"
-  local key
-  for key in liveColor blueMessage greenMessage canaryMessage canaryWeight; do
-    pulumi config rm "$key" >/dev/null 2>&1 || true
-  done
 }
 
 # The stack's app while a command runs: what the users saw (answers, failures, timings).

@@ -18,6 +18,7 @@ from pulumi import automation as auto
 
 from demo_orq import facts
 from demo_orq.kube import delete_namespace_now, namespace_exists
+from demo_orq.settings import DEFAULT_STRATEGY, KEYS, STRATEGY_KEY
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "demo_orq", "requirements.txt")
 
@@ -103,17 +104,29 @@ def cluster_location() -> dict[str, str]:
     return {key: str(stack_config[key]) for key in keys}
 
 
-def sandbox_config(sandbox: Sandbox) -> dict[str, str]:
-    """A stack config that deploys the demo into `sandbox` on the local cluster."""
+def node_port_config(sandbox: Sandbox, strategy: str) -> dict[str, str]:
+    """The sandbox's node ports of the Services that `strategy` makes, by config key (without
+    the project prefix): a stack refuses the keys of another strategy than its own."""
     ports = {
         "nodePort": sandbox.node_port,
         "previewNodePort": sandbox.preview_node_port,
         "canaryNodePort": sandbox.canary_node_port,
     }
     return {
+        key: str(port)
+        for key, port in ports.items()
+        if port is not None and KEYS[key].applies_to(strategy)
+    }
+
+
+def sandbox_config(sandbox: Sandbox, strategy: str = DEFAULT_STRATEGY) -> dict[str, str]:
+    """A stack config that deploys the demo into `sandbox` on the local cluster, with the
+    strategy's node ports (set `strategy` too when it is not the default)."""
+    ports = node_port_config(sandbox, strategy)
+    return {
         **cluster_location(),
         f"{facts.PROJECT}:namespace": sandbox.namespace,
-        **{f"{facts.PROJECT}:{key}": str(port) for key, port in ports.items() if port is not None},
+        **{f"{facts.PROJECT}:{key}": port for key, port in ports.items()},
     }
 
 
@@ -192,13 +205,15 @@ def new_sandbox_stack(
     project: ProjectCopy, name: str, sandbox: Sandbox, **config: str
 ) -> auto.Stack:
     """A new stack `name` of the project copy, deploying into `sandbox` (which it claims first)
-    with `config` (keys without the project prefix) on top."""
+    with the node ports of the strategy of `config` (keys without the project prefix), and
+    `config` on top."""
     sandbox.claim()
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(project.directory), env_vars=project.pulumi_env
     )
     stack = auto.create_stack(name, work_dir=str(project.directory), opts=workspace)
-    values = {**sandbox_config(sandbox), **{f"{facts.PROJECT}:{k}": v for k, v in config.items()}}
+    location = sandbox_config(sandbox, config.get(STRATEGY_KEY, DEFAULT_STRATEGY))
+    values = {**location, **{f"{facts.PROJECT}:{k}": v for k, v in config.items()}}
     stack.set_all_config({key: auto.ConfigValue(value) for key, value in values.items()})
     return stack
 

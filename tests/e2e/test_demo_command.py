@@ -2,8 +2,9 @@
 
 It runs in a copy of the repository (a git repository of its own, in an empty temporary folder)
 with its own local backend, in its own sandbox: the copy's Pulumi.dev.yaml moves the demo to
-another namespace and node port, so a demo the user deployed is left alone. The demo must leave
-the copy's working tree as it found it; the stack is destroyed afterwards.
+another namespace and node ports, so a demo the user deployed is left alone, and names the
+strategy of the run (a stack refuses another strategy's keys, such as its node ports). The demo
+must leave the copy's working tree as it found it; the stack is destroyed afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import yaml
 
 from demo_orq import facts
 from demo_orq.kube import delete_namespace_now, namespace_exists, wait_until
-from tests.sandbox import SANDBOXES, ProjectCopy, require_pulumi_cli
+from demo_orq.settings import KEYS
+from tests.sandbox import SANDBOXES, ProjectCopy, node_port_config, require_pulumi_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +34,9 @@ def git(directory: Path, *args: str) -> str:
                           check=True).stdout  # fmt: skip
 
 
-def copy_repository(destination: Path) -> ProjectCopy:
+def copy_repository(destination: Path, strategy: str) -> ProjectCopy:
     """The tracked files as they are now, committed in a new repository, the dev stack moved to
-    the test's sandbox."""
+    the test's sandbox with `strategy`."""
     for name in git(facts.PROJECT_DIR, "ls-files").splitlines():
         if (facts.PROJECT_DIR / name).is_file():
             target = destination / name
@@ -42,12 +44,12 @@ def copy_repository(destination: Path) -> ProjectCopy:
             shutil.copy2(facts.PROJECT_DIR / name, target)
     stack_file = destination / "Pulumi.dev.yaml"
     stack = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
-    stack["config"][f"{facts.PROJECT}:namespace"] = SANDBOX.namespace
-    stack["config"][f"{facts.PROJECT}:nodePort"] = str(SANDBOX.node_port)
-    stack["config"][f"{facts.PROJECT}:previewNodePort"] = str(SANDBOX.preview_node_port)
-    stack["config"][f"{facts.PROJECT}:canaryNodePort"] = str(SANDBOX.canary_node_port)
-    # A shorter analysis gate keeps the suite short; tests/e2e/test_strategies.py runs the 10 s one.
-    stack["config"][f"{facts.PROJECT}:gateSeconds"] = "3"
+    config = {"namespace": SANDBOX.namespace, "strategy": strategy,
+              **node_port_config(SANDBOX, strategy)}  # fmt: skip
+    if KEYS["gateSeconds"].applies_to(strategy):
+        # A shorter analysis gate keeps the suite short; test_strategies.py runs a longer one.
+        config["gateSeconds"] = "3"
+    stack["config"].update({f"{facts.PROJECT}:{key}": value for key, value in config.items()})
     stack_file.write_text(yaml.safe_dump(stack, allow_unicode=True), encoding="utf-8")
     (destination / "venv").symlink_to(facts.PROJECT_DIR / "venv")
     (destination / ".state").mkdir()
@@ -85,7 +87,7 @@ def test_the_demo_command_walks_through_every_step_and_leaves_the_tree_clean(
 ):
     require_pulumi_cli()
     SANDBOX.claim()
-    repository = copy_repository(tmp_path / "repo")
+    repository = copy_repository(tmp_path / "repo", strategy)
     try:
         demo = subprocess.run(
             [

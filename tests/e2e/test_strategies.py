@@ -7,7 +7,8 @@ The tests run in order on one throwaway stack in its own sandbox: RollingUpdate 
 a new version in the idle color, the switch, its rollback, a bad idle version and a gate that
 refuses; BlueGreen -> RollingUpdate -> Canary, a 50% canary, its abort, a stepped canary that
 aborts by itself on a bad version and one that promotes; Canary -> RollingUpdate; and the
-downtime of a Recreate rollout.
+downtime of a Recreate rollout. Each switch of strategy takes the other strategies' keys off
+(a stack refuses them) and sets the sandbox's node ports and the gate of the new one.
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ from dataclasses import dataclass
 import pytest
 from pulumi import automation as auto
 
-from components.service import Role
+from components.names import ServiceRole
 from components.traffic import Answer, SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
-from demo_orq.stacks import reach, set_config
+from demo_orq.settings import KEYS
+from demo_orq.stacks import reach, set_config, switch_strategy
 from tests.cluster.helpers import cluster_setting
 from tests.e2e.layouts import unreachable_node_ports
-from tests.sandbox import SANDBOXES, copy_project, sandbox_stack
+from tests.sandbox import SANDBOXES, copy_project, node_port_config, sandbox_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +45,8 @@ NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"  # on the node: nothing is ever 
 SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
 BAD_ROLLOUT_TIMEOUT = "15"
 ENDPOINTS_PROPAGATION_SECONDS = 2
+GATE_SECONDS = "5"
+"""A gate of 5 s (250 requests) is enough to judge and keeps the suite short."""
 
 
 @dataclass
@@ -63,14 +67,18 @@ class Run:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[auto.Stack]:
     project = copy_project(tmp_path_factory.mktemp("strategies") / "project")
-    # A gate of 5 s (250 requests) is enough to judge and keeps the suite short.
     with (
         unreachable_node_ports([SANDBOX.preview_node_port, SANDBOX.canary_node_port]),
-        sandbox_stack(
-            project, "strategies", SANDBOX, replicas=str(REPLICAS), gateSeconds="5"
-        ) as stack,
+        sandbox_stack(project, "strategies", SANDBOX, replicas=str(REPLICAS)) as stack,
     ):
         yield stack
+
+
+def switch_to(stack: auto.Stack, strategy: str) -> None:
+    """The stack's strategy becomes `strategy`, with the sandbox's node ports of its Services
+    and the suite's gate when it has one."""
+    gate = {"gateSeconds": GATE_SECONDS} if KEYS["gateSeconds"].applies_to(strategy) else {}
+    switch_strategy(stack, strategy, **node_port_config(SANDBOX, strategy), **gate)
 
 
 def up_under_load(stack: auto.Stack, message: str, url: str = SANDBOX.url) -> Run:
@@ -104,7 +112,7 @@ def service_selector(name: str) -> dict[str, str]:
     return selector
 
 
-def only_answer(stack: auto.Stack, role: Role, text: str) -> None:
+def only_answer(stack: auto.Stack, role: ServiceRole, text: str) -> None:
     """Until 10 answers in a row of the stack's Service of `role`, through the API server, are
     exactly `text`."""
     service = reach(stack, role)
@@ -116,7 +124,7 @@ def test_rolling_update_to_blue_green_migrates_without_a_failed_request(stack: a
     stack.up(message="v1, RollingUpdate", on_output=print)
     only_answer(stack, "app", V1)
 
-    set_config(stack, strategy="BlueGreen")
+    switch_to(stack, "BlueGreen")
     run = up_under_load(stack, "migrate to BlueGreen")
 
     assert run.error is None, run.error
@@ -204,13 +212,13 @@ def test_the_gate_refuses_a_slow_candidate_that_misses_its_threshold(stack: auto
 
 
 def test_blue_green_to_rolling_update_and_on_to_canary(stack: auto.Stack) -> None:
-    set_config(stack, strategy="RollingUpdate", greenMessage="")
+    switch_to(stack, "RollingUpdate")
     run = up_under_load(stack, "back to RollingUpdate")
     assert run.error is None, run.error
     assert run.failures() == []
     assert pods(NAMESPACE, "color") == []
 
-    set_config(stack, strategy="Canary")
+    switch_to(stack, "Canary")
     run = up_under_load(stack, "to Canary (weight 0)")
     assert run.error is None, run.error
     assert run.failures() == []
@@ -276,7 +284,7 @@ def test_a_stepped_canary_of_a_good_version_promotes_it(stack: auto.Stack) -> No
 
 
 def test_canary_back_to_rolling_update(stack: auto.Stack) -> None:
-    set_config(stack, strategy="RollingUpdate")
+    switch_to(stack, "RollingUpdate")
     run = up_under_load(stack, "back to RollingUpdate from Canary")
 
     assert run.error is None, run.error
@@ -285,7 +293,7 @@ def test_canary_back_to_rolling_update(stack: auto.Stack) -> None:
 
 
 def test_recreate_has_a_brief_measured_downtime(stack: auto.Stack) -> None:
-    set_config(stack, strategy="Recreate")
+    switch_to(stack, "Recreate")
     stack.up(message="Recreate", on_output=print)
     set_config(stack, message=V1)
     run = up_under_load(stack, "Recreate rollout to v1")

@@ -26,10 +26,16 @@ from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.kube import kubectl_json, ready_pods
 from demo_orq.rollback import rollback
-from demo_orq.stacks import set_config
+from demo_orq.stacks import set_config, switch_strategy
 from tests.cluster.helpers import cluster_setting
 from tests.e2e.layouts import far_api_server, unreachable_node_ports
-from tests.sandbox import SANDBOXES, cluster_location, copy_project, sandbox_stack
+from tests.sandbox import (
+    SANDBOXES,
+    cluster_location,
+    copy_project,
+    node_port_config,
+    sandbox_stack,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -145,8 +151,7 @@ def test_a_slow_version_is_refused_by_the_gate(stack: auto.Stack) -> None:
 
 
 def test_a_canary_at_50_percent_behind_the_gate_then_its_abort(stack: auto.Stack) -> None:
-    set_config(stack, strategy="Canary", greenMessage="", greenImage="", liveColor="blue",
-               gateMaxP99Ms="500")  # fmt: skip
+    switch_strategy(stack, "Canary", **node_port_config(SANDBOX, "Canary"), gateMaxP99Ms="500")
     report, error = up_under_load(stack, "to Canary (weight 0)")
     assert error is None, error
     assert report.failures == []

@@ -5,8 +5,8 @@ from dataclasses import fields
 
 import pytest
 
-from components import HelloApp, HelloAppArgs, InvalidArgsError
-from components.args import RULES, BlueGreenArgs, CanaryArgs, GateArgs
+from components import BlueGreen, Canary, GateArgs, HelloApp, HelloAppArgs, InvalidArgsError
+from components.args import RULES
 
 
 def test_every_field_has_a_rule():
@@ -30,12 +30,8 @@ def test_the_defaults_are_accepted():
         ({"image": "Hashicorp/http-echo"}, "image"),
         ({"message": " "}, "message"),
         ({"strategy": "BlueGreen!"}, "strategy"),
-        ({"max_surge": "101%"}, "max_surge"),
-        ({"max_unavailable": -1}, "max_unavailable"),
+        ({"strategy": "Canary"}, "strategy"),
         ({"rollout_timeout_seconds": 5}, "rollout_timeout_seconds"),
-        ({"strategy": "Recreate", "max_surge": 2}, "max_surge"),
-        ({"strategy": "Recreate", "max_unavailable": "25%"}, "max_unavailable"),
-        ({"max_surge": 0, "max_unavailable": "0%"}, "max_unavailable"),
     ],
 )
 def test_a_bad_value_is_refused_on_construction_naming_the_field(arguments, field):
@@ -49,6 +45,18 @@ def test_a_bad_value_is_refused_on_construction_naming_the_field(arguments, fiel
     )
 
 
+def test_every_bad_value_is_named_at_once_one_line_each():
+    with pytest.raises(InvalidArgsError) as raised:
+        HelloAppArgs(replicas=51, node_port=80, namespace="Demo")
+
+    assert [problem.field for problem in raised.value.problems] == [
+        "namespace",
+        "replicas",
+        "node_port",
+    ]
+    assert len(str(raised.value).splitlines()) == 3
+
+
 def test_a_program_that_builds_the_component_directly_is_protected_too(render):
     def program() -> None:
         HelloApp("direct", HelloAppArgs(replicas=500))
@@ -58,14 +66,21 @@ def test_a_program_that_builds_the_component_directly_is_protected_too(render):
 
 
 @pytest.mark.parametrize(
-    ("strategy", "group", "field"),
-    [("BlueGreen", "blue_green", "preview_node_port"), ("Canary", "canary", "node_port")],
+    ("strategy", "field"),
+    [(BlueGreen, "preview_node_port"), (Canary, "node_port")],
 )
-def test_the_gate_needs_no_node_port_it_goes_through_the_api_server(strategy, group, field):
-    groups = {"blue_green": BlueGreenArgs, "canary": CanaryArgs}
-    without_port = {group: groups[group](**{field: None})}
+def test_the_gate_needs_no_node_port_it_goes_through_the_api_server(strategy, field):
+    without_port = strategy(gate=GateArgs(seconds=10), **{field: None})
 
-    args = HelloAppArgs(strategy=strategy, gate=GateArgs(seconds=10), **without_port)
+    args = HelloAppArgs(strategy=without_port)
 
-    assert args.gate.seconds == 10
-    assert f"{group}.{field}" not in args.node_ports()
+    assert args.strategy.gate.seconds == 10
+    assert f"strategy.{field}" not in args.node_ports()
+
+
+def test_node_ports_are_named_by_the_path_of_their_field():
+    assert HelloAppArgs(strategy=Canary()).node_ports() == {
+        "node_port": 30080,
+        "strategy.node_port": 30082,
+    }
+    assert HelloAppArgs(node_port=None).node_ports() == {}

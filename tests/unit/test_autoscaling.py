@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import HelloApp, HelloAppArgs
-from components.args import AutoscaleArgs
+from components import AutoscaleArgs, BlueGreen, Canary, HelloApp, HelloAppArgs
 
 HPA_TYPE = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
@@ -55,7 +54,7 @@ def test_without_autoscale_pulumi_keeps_the_replicas(render_app, mocks):
 
 
 def test_canary_autoscales_the_stable_pods_and_keeps_the_canarys_share(render_app, mocks):
-    args = HelloAppArgs(strategy="Canary", replicas=4, autoscale=ON)
+    args = HelloAppArgs(strategy=Canary(), replicas=4, autoscale=ON)
     rendered = render_app(args)
 
     assert set(autoscalers(rendered)) == {"hello"}
@@ -63,7 +62,7 @@ def test_canary_autoscales_the_stable_pods_and_keeps_the_canarys_share(render_ap
 
 
 def test_blue_green_autoscales_each_color(render_app, mocks):
-    rendered = render_app(HelloAppArgs(strategy="BlueGreen", replicas=3, autoscale=ON))
+    rendered = render_app(HelloAppArgs(strategy=BlueGreen(), replicas=3, autoscale=ON))
 
     targets = {
         name: hpa["spec"]["scaleTargetRef"]["name"] for name, hpa in autoscalers(rendered).items()
@@ -77,7 +76,7 @@ def test_blue_green_autoscales_each_color(render_app, mocks):
 
 @pytest.mark.parametrize("min_available", [2, "50%"])
 def test_a_disruption_budget_covers_every_pod_of_the_app(render_app, min_available):
-    rendered = render_app(HelloAppArgs(strategy="BlueGreen", pdb_min_available=min_available))
+    rendered = render_app(HelloAppArgs(strategy=BlueGreen(), pdb_min_available=min_available))
 
     budget = rendered.object("PodDisruptionBudget", "hello")
     assert budget["metadata"] == {"name": "hello-api", "namespace": "demo"}

@@ -1,14 +1,19 @@
 """The stack config is read, typed and checked before anything is deployed (plain Python)."""
 
 import os
+from functools import reduce
 
 import pytest
 
-from components import HelloAppArgs
-from components.args import AutoscaleArgs, BlueGreenArgs, CanaryArgs, ClusterAccess, GateArgs
-from demo_orq.config import KEYS, ConfigError, DemoConfig, Slo, load
+from components import AutoscaleArgs, ClusterAccess, HelloAppArgs, Recreate, RollingUpdate
+from demo_orq.config import DemoConfig, StackConfigError, load
+from demo_orq.settings import KEYS
+from demo_orq.slo import Slo
+from tests.unit.stack_configs import CONTEXT, refusal, refusals
 
-CONTEXT = {"context": "kind-demo-orq"}
+
+def value_at(args: object, path: str) -> object:
+    return reduce(getattr, path.split("."), args)
 
 
 def test_only_a_context_is_needed_and_everything_else_defaults_to_the_demo():
@@ -44,9 +49,7 @@ def test_every_key_is_read_into_its_typed_field():
     assert config.app == HelloAppArgs(
         message="Hola desde K8s v2 🚀",
         replicas=5,
-        strategy="RollingUpdate",
-        max_surge="25%",
-        max_unavailable=0,
+        strategy=RollingUpdate(max_surge="25%", max_unavailable=0),
         image="registry.example.com:5000/team/http-echo:1.0@sha256:" + "a" * 64,
         namespace="demo-2",
         deployment_name="hello-api-2",
@@ -81,7 +84,7 @@ def test_every_key_is_read_into_its_typed_field():
 def test_boundary_values_are_accepted(key, value, expected):
     app = load({**CONTEXT, key: value}).app
 
-    assert getattr(app, KEYS[key].app_field) == expected
+    assert value_at(app, KEYS[key].field) == expected
 
 
 BAD_VALUES = [
@@ -144,71 +147,68 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize(("key", "value"), BAD_VALUES)
 def test_a_bad_value_fails_naming_the_key_the_value_and_what_is_accepted(key, value):
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, key: value})
+    error = refusal({**CONTEXT, key: value})
 
-    assert (raised.value.key, raised.value.value) == (key, value)
-    assert str(raised.value) == (
+    assert (error.key, error.value) == (key, value)
+    assert str(error) == (
         f"invalid stack config demo-orq:{key}: {value!r} (accepted: {KEYS[key].accepted})"
     )
 
 
 def test_the_error_is_one_readable_line():
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "replicas": "-1"})
+    error = refusal({**CONTEXT, "replicas": "-1"})
 
-    assert str(raised.value) == (
+    assert str(error) == (
         "invalid stack config demo-orq:replicas: '-1' (accepted: an integer from 0 to 50)"
     )
 
 
 def test_a_missing_context_is_refused_so_the_current_context_is_never_used():
-    with pytest.raises(ConfigError) as raised:
-        load({"kubeconfig": "~/.kube/config"})
+    error = refusal({"kubeconfig": "~/.kube/config"})
 
-    assert raised.value.key == "context"
-    assert str(raised.value).startswith("invalid stack config demo-orq:context: not set (accepted:")
-    assert "never deploys to whatever context is current" in str(raised.value)
+    assert error.key == "context"
+    assert str(error).startswith("invalid stack config demo-orq:context: not set (accepted:")
+    assert "never deploys to whatever context is current" in str(error)
 
 
 def test_an_unknown_key_is_refused_with_the_list_of_keys():
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "replica": "5"})
+    error = refusal({**CONTEXT, "replica": "5"})
 
-    assert (raised.value.key, raised.value.value) == ("replica", "5")
-    assert raised.value.accepted == "only the keys " + ", ".join(KEYS)
-    assert "maxUnavailable" in raised.value.accepted
+    assert (error.key, error.value) == ("replica", "5")
+    assert error.accepted == "only the keys " + ", ".join(KEYS)
+    assert "maxUnavailable" in error.accepted
 
 
 @pytest.mark.parametrize(("max_surge", "max_unavailable"), [("0", "0"), ("0%", "0"), ("0", "0%")])
 def test_max_surge_and_max_unavailable_cannot_both_be_zero(max_surge, max_unavailable):
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "maxSurge": max_surge, "maxUnavailable": max_unavailable})
+    error = refusal({**CONTEXT, "maxSurge": max_surge, "maxUnavailable": max_unavailable})
 
-    assert (raised.value.key, raised.value.value) == ("maxUnavailable", max_unavailable)
-    assert "the surge is 0" in raised.value.accepted
+    assert (error.key, error.value) == ("maxUnavailable", max_unavailable)
+    assert "the surge is 0" in error.accepted
 
 
 def test_one_of_max_surge_and_max_unavailable_may_be_zero():
     app = load({**CONTEXT, "maxSurge": "0", "maxUnavailable": "25%"}).app
 
-    assert (app.max_surge, app.max_unavailable) == (0, "25%")
+    assert app.strategy == RollingUpdate(max_surge=0, max_unavailable="25%")
 
 
 @pytest.mark.parametrize("key", ["maxSurge", "maxUnavailable"])
 def test_rolling_update_parameters_are_refused_with_recreate(key):
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "strategy": "Recreate", key: "2"})
+    error = refusal({**CONTEXT, "strategy": "Recreate", key: "2"})
 
-    assert (raised.value.key, raised.value.value) == (key, "2")
-    assert "RollingUpdate only" in raised.value.accepted
+    assert (error.key, error.value) == (key, "2")
+    assert str(error) == (
+        f"invalid stack config demo-orq:{key}: '2' is a RollingUpdate, BlueGreen and Canary "
+        f"setting; strategy is Recreate (remove it: pulumi config rm {key})"
+    )
 
 
 def test_recreate_alone_is_accepted_also_with_the_declared_rolling_defaults():
     # Pulumi passes every default of Pulumi.yaml to the program, maxSurge 1 included.
     values = {**CONTEXT, "strategy": "Recreate", "maxSurge": "1", "maxUnavailable": "1"}
 
-    assert load(values).app.strategy == "Recreate"
+    assert load(values).app.strategy == Recreate()
 
 
 def test_an_empty_kubeconfig_lets_the_provider_choose_it():
@@ -221,61 +221,8 @@ def test_the_service_level_objectives_are_read_and_checked():
     assert (config.slo.availability_percent, config.slo.p99_ms) == (99.5, 250)
     assert load(CONTEXT).slo == Slo(availability_percent=99.9, p99_ms=500)
     for key, value in (("sloAvailabilityPercent", "101"), ("sloP99Ms", "0"), ("sloP99Ms", "x")):
-        with pytest.raises(ConfigError, match=key):
+        with pytest.raises(StackConfigError, match=key):
             load({**CONTEXT, key: value})
-
-
-def test_the_strategies_settings_are_read_into_their_groups():
-    config = load(
-        {
-            **CONTEXT,
-            "strategy": "BlueGreen",
-            "liveColor": "green",
-            "previewNodePort": "30091",
-            "blueMessage": "",
-            "greenMessage": "v2",
-            "greenImage": "hashicorp/http-echo:1.0.0",
-            "idleReplicas": "0",
-            "canaryMessage": "c",
-            "canaryWeight": "25",
-            "canaryNodePort": "30092",
-            "gateSeconds": "5",
-            "gateMinSuccessPercent": "99.5",
-            "gateMaxP99Ms": "250",
-        }
-    )
-
-    assert config.app.strategy == "BlueGreen"
-    assert config.app.blue_green == BlueGreenArgs(
-        live_color="green",
-        preview_node_port=30091,
-        blue_message=None,
-        green_message="v2",
-        green_image="hashicorp/http-echo:1.0.0",
-        idle_replicas=0,
-    )
-    assert config.app.canary == CanaryArgs(message="c", weight=25, node_port=30092)
-    assert config.app.gate == GateArgs(seconds=5, min_success_percent=99.5, max_p99_ms=250)
-
-
-def test_two_services_of_one_strategy_cannot_share_a_node_port():
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "strategy": "Canary", "canaryNodePort": "30080"})
-
-    assert (raised.value.key, raised.value.value) == ("canaryNodePort", "30080")
-    assert "node_port" in raised.value.accepted
-
-
-def test_a_node_port_of_another_strategy_may_repeat_the_apps():
-    assert load({**CONTEXT, "canaryNodePort": "30080"}).app.canary.node_port == 30080
-
-
-def test_the_idle_color_cannot_have_more_pods_than_the_live_one():
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, "replicas": "3", "idleReplicas": "4"})
-
-    assert (raised.value.key, raised.value.value) == ("idleReplicas", "4")
-    assert raised.value.accepted == "an integer from 0 to replicas (3)"
 
 
 def test_autoscaling_and_the_disruption_budget_are_read_and_checked():
@@ -310,8 +257,57 @@ def test_autoscaling_and_the_disruption_budget_are_read_and_checked():
     ],
 )  # fmt: skip
 def test_conflicting_autoscale_settings_are_refused_naming_the_key(values, key, accepted):
-    with pytest.raises(ConfigError) as raised:
-        load({**CONTEXT, **values})
+    error = refusal({**CONTEXT, **values})
 
-    assert raised.value.key == key
-    assert accepted in raised.value.accepted
+    assert error.key == key
+    assert accepted in error.accepted
+
+
+def test_every_bad_value_is_reported_at_once_one_line_each():
+    errors = refusals(
+        {
+            "replica": "5",
+            "replicas": "-1",
+            "nodePort": "80",
+            "canaryWeight": "50",
+            "image": "Bad Image",
+        }
+    )
+
+    assert [error.key for error in errors] == [
+        "replica",
+        "context",
+        "replicas",
+        "image",
+        "nodePort",
+        "canaryWeight",
+    ]
+    with pytest.raises(StackConfigError) as raised:
+        load({**CONTEXT, "replicas": "-1", "nodePort": "80", "canaryWeight": "50"})
+    assert str(raised.value).splitlines() == [
+        "invalid stack config demo-orq:replicas: '-1' (accepted: an integer from 0 to 50)",
+        "invalid stack config demo-orq:nodePort: '80' (accepted: an integer from 30000 to 32767)",
+        "invalid stack config demo-orq:canaryWeight: '50' is a Canary setting; strategy is "
+        "RollingUpdate (remove it: pulumi config rm canaryWeight)",
+    ]
+
+
+def test_values_that_cannot_go_together_are_reported_at_once():
+    errors = refusals(
+        {
+            **CONTEXT,
+            "strategy": "BlueGreen",
+            "replicas": "1",
+            "idleReplicas": "2",
+            "autoscale": "true",
+            "minReplicas": "2",
+            "previewNodePort": "30080",
+        }
+    )
+
+    assert [(error.key, error.value) for error in errors] == [
+        ("idleReplicas", "2"),
+        ("replicas", "1"),
+        ("idleReplicas", "2"),
+        ("previewNodePort", "30080"),
+    ]

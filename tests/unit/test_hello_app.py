@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from components import HelloApp, HelloAppArgs
+from components import HelloApp, HelloAppArgs, Recreate, RollingUpdate
 from tests.unit.manifests import changed_paths
 
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
@@ -120,7 +120,9 @@ def test_the_message_is_passed_to_http_echo_as_is(deployment_of):
 
 
 def test_rolling_update_parameters_map_to_the_strategy(deployment_of):
-    deployment = deployment_of(HelloAppArgs(max_surge="25%", max_unavailable=0))
+    deployment = deployment_of(
+        HelloAppArgs(strategy=RollingUpdate(max_surge="25%", max_unavailable=0))
+    )
 
     assert deployment["spec"]["strategy"] == {
         "type": "RollingUpdate",
@@ -129,7 +131,7 @@ def test_rolling_update_parameters_map_to_the_strategy(deployment_of):
 
 
 def test_recreate_has_no_rolling_update_parameters(deployment_of):
-    deployment = deployment_of(HelloAppArgs(strategy="Recreate"))
+    deployment = deployment_of(HelloAppArgs(strategy=Recreate()))
 
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 

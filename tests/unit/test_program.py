@@ -6,7 +6,7 @@ import os
 import pytest
 
 from demo_orq import facts
-from demo_orq.config import KEYS
+from demo_orq.settings import KEYS
 from tests.unit.manifests import differences
 
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
@@ -120,4 +120,24 @@ def test_bad_config_fails_with_one_message_before_any_resource(
         "the engine adds no message of its own after exit code 32"
     )
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(logging.ERROR, message)]
+    assert mocks.registered == []
+
+
+def test_every_bad_value_of_a_stack_is_logged_on_its_own_line_then_one_exit(
+    run_program, mocks, caplog
+):
+    config = {"context": "demo-orq", "replicas": "-1", "nodePort": "80", "canaryWeight": "50"}
+
+    with pytest.raises(SystemExit) as exited:
+        run_program(config)
+
+    assert exited.value.code == facts.EXIT_AFTER_SHOWING_ERROR
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.ERROR, "invalid stack config demo-orq:replicas: '-1' (accepted: an integer "
+                        "from 0 to 50)"),
+        (logging.ERROR, "invalid stack config demo-orq:nodePort: '80' (accepted: an integer "
+                        "from 30000 to 32767)"),
+        (logging.ERROR, "invalid stack config demo-orq:canaryWeight: '50' is a Canary setting; "
+                        "strategy is RollingUpdate (remove it: pulumi config rm canaryWeight)"),
+    ]  # fmt: skip
     assert mocks.registered == []

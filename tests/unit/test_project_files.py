@@ -1,6 +1,6 @@
 """The project's own files agree with each other and with the program: Pulumi.yaml's config
-schema, the program's key table, the README's table, the stack files and the pinned packages;
-and the repository stands on its own."""
+schema, the settings table, the configuration reference, the stack files and the pinned
+packages; and the repository stands on its own."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components import ClusterAccess, HelloAppArgs
+from components import BlueGreen, Canary, ClusterAccess, HelloAppArgs
 from demo_orq import facts
-from demo_orq.config import KEYS, load
+from demo_orq.config import load
+from demo_orq.settings import KEYS
 from tests.sandbox import SANDBOXES
 
 CONTEXT = {"context": "demo-orq"}
@@ -25,9 +26,9 @@ def project_file(project_root: Path) -> dict[str, Any]:
     return yaml.safe_load((project_root / "Pulumi.yaml").read_text(encoding="utf-8"))
 
 
-def readme_config_keys(project_root: Path) -> list[str]:
-    readme = (project_root / "README.md").read_text(encoding="utf-8")
-    table = readme.split("| Key (`demo-orq:`)", 1)[1].split("\n\n", 1)[0]
+def reference_config_keys(project_root: Path) -> list[str]:
+    reference = (project_root / "docs" / "configuration.md").read_text(encoding="utf-8")
+    table = reference.split("| Key (`demo-orq:`)", 1)[1].split("\n\n", 1)[0]
     first_cells = re.findall(r"^\| (`.+?) \|", table, flags=re.MULTILINE)
     return [key for cell in first_cells for key in re.findall(r"`(\w+)`", cell)]
 
@@ -42,11 +43,11 @@ def test_the_project_is_demo_orq_in_python_with_the_venv(project_root):
     }
 
 
-def test_pulumi_yaml_the_program_and_the_readme_list_the_same_keys_in_order(project_root):
+def test_pulumi_yaml_the_program_and_the_reference_list_the_same_keys_in_order(project_root):
     declared = list(project_file(project_root)["config"])
 
     assert declared == list(KEYS)
-    assert readme_config_keys(project_root) == list(KEYS)
+    assert reference_config_keys(project_root) == list(KEYS)
 
 
 def test_every_declared_key_has_a_type_and_a_description_and_only_context_is_required(
@@ -125,8 +126,8 @@ def test_every_sandbox_has_its_own_namespace_and_node_port_apart_from_the_demos(
     namespaces = [sandbox.namespace for sandbox in SANDBOXES.values()]
     node_ports = [port for sandbox in SANDBOXES.values() for port in sandbox.node_ports()]
     defaults = HelloAppArgs()
-    users_ports = {*defaults.node_ports().values(), defaults.blue_green.preview_node_port,
-                   defaults.canary.node_port}  # fmt: skip
+    users_ports = {*defaults.node_ports().values(), BlueGreen().preview_node_port,
+                   Canary().node_port}  # fmt: skip
 
     assert len(set(namespaces)) == len(namespaces)
     assert len(set(node_ports)) == len(node_ports)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import _special_secret_sig
 
-from demo_orq.config import ConfigError, load
+from demo_orq.config import StackConfigError, load
 
 SECRET = "la contraseña es 1234"
 SIGNATURE = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a secret value on the wire
@@ -35,26 +35,29 @@ def test_a_secret_message_is_read_as_such():
 
 
 def test_only_the_message_may_be_a_secret():
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         load({**CONTEXT, "image": "hashicorp/http-echo:0.2.3"}, secret_keys={"image"})
 
-    assert raised.value.key == "image"
-    assert "only message may be a secret" in str(raised.value)
-    assert "http-echo" not in str(raised.value)
+    (error,) = raised.value.errors
+    assert error.key == "image"
+    assert "only message may be a secret" in str(error)
+    assert "http-echo" not in str(error)
 
 
 def test_an_error_about_a_secret_never_shows_it():
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         load({**CONTEXT, "message": "   "}, secret_keys={"message"})
 
-    assert str(raised.value).startswith("invalid stack config demo-orq:message: '[secret]'")
+    (error,) = raised.value.errors
+    assert str(error).startswith("invalid stack config demo-orq:message: '[secret]'")
 
 
 @pytest.mark.parametrize("strategy", ["RollingUpdate", "BlueGreen", "Canary"])
 def test_the_pods_read_it_from_a_secret_and_no_deployment_holds_it(
     run_program, stack_config, strategy
 ):
-    config = {**stack_config("dev"), "message": SECRET, "strategy": strategy, "canaryWeight": "50"}
+    canary = {"canaryWeight": "50"} if strategy == "Canary" else {}
+    config = {**stack_config("dev"), "message": SECRET, "strategy": strategy, **canary}
     rendered = run_program(config, secret_keys=["message"])
 
     (secret,) = [r for r in rendered.kubernetes_objects() if r.inputs["kind"] == "Secret"]

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from components import HelloApp, HelloAppArgs
-from components.args import BlueGreenArgs, CanaryArgs, ClusterAccess, GateArgs
+from components import BlueGreen, Canary, ClusterAccess, GateArgs, HelloApp, HelloAppArgs
 from components.gate import decide
 from tests.unit.manifests import changed_paths
 
@@ -19,11 +18,11 @@ V2 = "Hola desde K8s v2 🚀"
 
 
 def blue_green(**fields: Any) -> HelloAppArgs:
-    return HelloAppArgs(strategy="BlueGreen", blue_green=BlueGreenArgs(**fields))
+    return HelloAppArgs(strategy=BlueGreen(**fields))
 
 
 def canary(replicas: int = 4, **fields: Any) -> HelloAppArgs:
-    return HelloAppArgs(strategy="Canary", replicas=replicas, canary=CanaryArgs(**fields))
+    return HelloAppArgs(strategy=Canary(**fields), replicas=replicas)
 
 
 @pytest.fixture
@@ -116,9 +115,11 @@ def test_the_gate_probes_the_preview_service_through_the_api_server_with_its_thr
     render_app,
 ):
     args = HelloAppArgs(
-        strategy="BlueGreen",
-        blue_green=BlueGreenArgs(preview_node_port=30091, green_message=V2),
-        gate=GateArgs(seconds=7, min_success_percent=99.5, max_p99_ms=300),
+        strategy=BlueGreen(
+            preview_node_port=30091,
+            green_message=V2,
+            gate=GateArgs(seconds=7, min_success_percent=99.5, max_p99_ms=300),
+        ),
         cluster_access=ClusterAccess(kubeconfig="/k/config", context="ctx"),
     )
     gate = render_app(args).inputs()[GATE_TYPE, "hello-gate"]
@@ -134,7 +135,7 @@ def test_the_gate_probes_the_preview_service_through_the_api_server_with_its_thr
 
 
 def test_a_gate_of_zero_seconds_is_no_gate(render_app):
-    rendered = render_app(HelloAppArgs(strategy="BlueGreen", gate=GateArgs(seconds=0)))
+    rendered = render_app(blue_green(gate=GateArgs(seconds=0)))
 
     assert (GATE_TYPE, "hello-gate") not in rendered.inputs()
     assert "gate_result" not in rendered.result

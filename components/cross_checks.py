@@ -1,0 +1,56 @@
+"""The rules of HelloAppArgs that bind two fields or more: each field may be fine on its own and
+the pair still mean nothing (an idle color bigger than the live one, two Services on one node
+port)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .rules import Problem
+from .strategies import BlueGreen
+
+if TYPE_CHECKING:
+    from .args import HelloAppArgs
+
+
+def cross_field_problems(args: HelloAppArgs) -> list[Problem]:
+    """Every problem found, each named by the path of a field (`strategy.idle_replicas`)."""
+    return [*idle_color_problems(args), *autoscale_problems(args), *node_port_problems(args)]
+
+
+def idle_color_problems(args: HelloAppArgs) -> list[Problem]:
+    strategy = args.strategy
+    if isinstance(strategy, BlueGreen) and (strategy.idle_replicas or 0) > args.replicas:
+        accepted = f"an integer from 0 to replicas ({args.replicas})"
+        return [Problem("strategy.idle_replicas", strategy.idle_replicas, accepted)]
+    return []
+
+
+def autoscale_problems(args: HelloAppArgs) -> list[Problem]:
+    scale = args.autoscale
+    if not scale.enabled:
+        return []
+    problems = []
+    if not scale.min_replicas <= args.replicas <= scale.max_replicas:
+        accepted = (
+            f"with autoscale on, a first replica count from min_replicas ({scale.min_replicas}) "
+            f"to max_replicas ({scale.max_replicas}): the autoscaler owns it after the first "
+            "deploy"
+        )
+        problems.append(Problem("replicas", args.replicas, accepted))
+    strategy = args.strategy
+    if isinstance(strategy, BlueGreen) and strategy.idle_replicas is not None:
+        accepted = "none with autoscale on: the idle color rests at min_replicas"
+        problems.append(Problem("strategy.idle_replicas", strategy.idle_replicas, accepted))
+    return problems
+
+
+def node_port_problems(args: HelloAppArgs) -> list[Problem]:
+    """Two Services of one app cannot share a node port."""
+    seen: dict[int, str] = {}
+    problems = []
+    for name, port in args.node_ports().items():
+        if port in seen:
+            problems.append(Problem(name, port, f"a node port other than {seen[port]}'s"))
+        seen.setdefault(port, name)
+    return problems
