@@ -6,16 +6,18 @@ import argparse
 import shutil
 from pathlib import Path
 
+import yaml
 from pulumi import automation as auto
 
 from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
 from components.service import Role, role_service_name
 
 from .config import ConfigError, DemoConfig, load
+from .errors import RefusedError
 from .facts import PROJECT, PROJECT_DIR
 
 
-class StackError(Exception):
+class StackError(RefusedError):
     """The stack cannot be used (no Pulumi CLI, no such stack, a refused config value, a cluster
     out of reach): nothing was changed."""
 
@@ -27,14 +29,37 @@ def folder(value: str) -> Path:
     return path
 
 
+def is_this_project(path: Path) -> bool:
+    """Whether `path` is the Pulumi.yaml of this project (of a copy of it, too)."""
+    try:
+        project = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(project, dict) and project.get("name") == PROJECT
+
+
+def project_folder(start: Path) -> Path:
+    """The project folder around `start` (the nearest one up that holds this project's
+    Pulumi.yaml, as `pulumi` finds its project), else the one these commands come from."""
+    here = start.resolve()
+    for candidate in (here, *here.parents):
+        if is_this_project(candidate / "Pulumi.yaml"):
+            return candidate
+    return PROJECT_DIR
+
+
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """`--stack` and `--work-dir`, the same for every command of the project."""
     parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    # The installed command runs from any folder: a copy of the project (the tests' copies)
+    # is its own project, as `python -m demo_orq` run in it always was.
+    default = project_folder(Path.cwd())
     parser.add_argument(
         "--work-dir",
         type=folder,
-        default=PROJECT_DIR,
-        help="the Pulumi project folder (default: this project)",
+        default=default,
+        help="the Pulumi project folder (default: the project around the current folder, else "
+        f"demo-orq's own; here {default})",
     )
 
 
@@ -59,13 +84,6 @@ def set_config(stack: auto.Stack, **values: str) -> None:
     stack.set_all_config(
         {f"{PROJECT}:{key}": auto.ConfigValue(value) for key, value in values.items()}
     )
-
-
-def error_line(error: auto.CommandError) -> str:
-    """The line of a failed Pulumi command that says what went wrong (its first `error:`)."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    errors = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
-    return errors[0] if errors else next((line for line in reversed(lines) if line), "failed")
 
 
 def stack_config(stack: auto.Stack) -> DemoConfig:

@@ -100,7 +100,10 @@ def test_every_job_installs_both_pinned_requirement_files_before_the_unit_tests(
         install = next(i for i, run in enumerate(scripts) if "pip install" in run)
         tests = next(i for i, run in enumerate(scripts) if "pytest tests/unit" in run)
         assert install < tests, name
-        assert "-r requirements.txt -r policy/requirements.txt -r requirements-dev.txt" in scripts[install], name
+        assert (
+            "-r requirements.txt -r policy/requirements.txt -r requirements-dev.txt"
+            in scripts[install]
+        ), name
 
 
 def test_the_drift_check_runs_every_hour_as_a_read_only_refreshing_preview():
