@@ -8,7 +8,6 @@ operation inside a run, in an order that rotates from run to run.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -25,7 +24,7 @@ from bench.spans import (
     split,
     template,
 )
-from bench.timing import format_number
+from bench.timing import format_number, median
 from bench.tools import REPLICAS, SCALED, V1, V2, Tool, make_tools
 from bench.watch import ApiWatch, namespace_watch, pod_watch
 from demo_orq import facts
@@ -103,10 +102,6 @@ def span_dict(span: Span) -> dict[str, object]:
         "after": span.after,
         "first_probe": span.first_probe,
     }
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def spread(values: list[float]) -> str:

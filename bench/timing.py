@@ -9,6 +9,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 
+def median(values: list[float]) -> float:
+    """The median of the runs; nan without any."""
+    return statistics.median(values) if values else float("nan")
+
+
 @dataclass
 class Figure:
     """One measure of one case, with one value per run."""
@@ -24,7 +29,7 @@ class Figure:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.values) if self.values else float("nan")
+        return median(self.values)
 
     @property
     def spread(self) -> tuple[float, float]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -21,7 +20,14 @@ import yaml
 
 from demo_orq import facts
 from demo_orq.kube import kubectl, namespace_exists, wait_until
-from tests.sandbox import SANDBOXES, ProjectCopy, Sandbox, copy_project, sandbox_config
+from tests.sandbox import (
+    SANDBOXES,
+    ProjectCopy,
+    Sandbox,
+    copy_project,
+    demo_orq_command,
+    sandbox_config,
+)
 
 REPLICAS, SCALED = facts.REPLICAS, facts.SCALED_REPLICAS
 V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
@@ -318,7 +324,7 @@ class PulumiDemo:
         "apply": "pulumi up --skip-preview",
         "scale": "pulumi up --skip-preview",
         "no-change": "pulumi preview --expect-no-changes",
-        "rollback": "python -m demo_orq rollback",
+        "rollback": "demo-orq rollback",
         "uninstall": "pulumi destroy --skip-preview",
     }
 
@@ -359,7 +365,7 @@ class PulumiDemo:
         self.project.pulumi("preview", "--expect-no-changes", "--stack", self.stack)
 
     def rollback(self) -> None:
-        command = [sys.executable, "-m", "demo_orq", "rollback", "--stack", self.stack]
+        command = [demo_orq_command(), "rollback", "--stack", self.stack]
         run(
             [*command, "--work-dir", str(self.project.directory)],
             env=self.project.env,

@@ -88,12 +88,16 @@ class TrafficReport:
                 sequence.append(answer.body)
         return sequence
 
-    def split(self) -> str:
-        """How the answers split, e.g. `51% 'v2', 49% 'v1'`; failures count as their own."""
+    def split(self, with_failures: bool = True) -> str:
+        """How the answers split, in shares of every request, e.g. `51% 'v2', 49% 'v1'`; each
+        failure counts as its own answer (`'failed: <error>'`), or, without `with_failures`, is
+        left out of the list (the shares then add up to the part answered)."""
         counts = Counter(
-            a.body.strip() if a.body is not None else f"failed: {a.error}" for a in self.answers
+            a.body.strip() if a.body is not None else f"failed: {a.error}"
+            for a in self.answers
+            if a.body is not None or with_failures
         )
-        total = sum(counts.values()) or 1
+        total = len(self.answers) or 1
         return ", ".join(f"{n / total:.0%} {answer!r}" for answer, n in counts.most_common())
 
     def summary(self) -> str:

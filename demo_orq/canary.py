@@ -1,19 +1,18 @@
 """A stepped canary, the controller-free form of Argo Rollouts' steps:
 
-    python -m demo_orq canary --to-message "Hola desde K8s v2 🚀" --steps 25,50,100 --pause 30
+    demo-orq canary --to-message "Hola desde K8s v2 🚀" --steps 25,50,100 --pause 30
 
 At each step it sets the canary's version and weight in the stack config and runs `pulumi up`
 (the analysis gate probes the canary pods once they are Ready), then shows how the answers
 split. A failed step aborts by itself: weight back to 0, `pulumi up`, and a non-zero exit with
 the figures. After the last step (100) it promotes: the stable pods take the new version and
 the canary goes back to 0. Every step is an update in the stack history, so
-`python -m demo_orq rollback` keeps working. The stack must use the Canary strategy.
+`demo-orq rollback` keeps working. The stack must use the Canary strategy.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,14 +21,16 @@ from pulumi import automation as auto
 
 from components.traffic import SteadyLoad, Target
 
+from .cli import command_parser
+from .errors import RefusedError
 from .facts import PROJECT
 from .settings import DEFAULT_STRATEGY, STRATEGY_KEY
-from .stacks import StackError, add_stack_arguments, error_line, reach, select_stack, set_config
+from .stacks import reach, select_stack, set_config
 
 Say = Callable[[str], None]
 
 
-class CanaryRefusedError(Exception):
+class CanaryRefusedError(RefusedError):
     """The canary was refused before anything changed."""
 
 
@@ -149,11 +150,7 @@ def steps(raw: str) -> tuple[int, ...]:
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_orq canary",
-        description="A stepped canary: weight by weight, with the analysis gate, then promote.",
-    )
-    add_stack_arguments(parser)
+    parser = command_parser("canary")
     parser.add_argument("--to-message", help="the new version's message")
     parser.add_argument("--to-image", help="the new version's image")
     parser.add_argument(
@@ -192,11 +189,4 @@ def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     plan = Plan(arguments.steps, arguments.to_message, arguments.to_image, arguments.pause,
                 arguments.sample)  # fmt: skip
-    try:
-        return run(select_stack(arguments.stack, arguments.work_dir), plan)
-    except (CanaryRefusedError, StackError) as error:
-        print(f"canary refused: {error}", file=sys.stderr)
-        return 2
-    except auto.CommandError as error:
-        print(f"canary failed: {error_line(error)}", file=sys.stderr)
-        return 1
+    return run(select_stack(arguments.stack, arguments.work_dir), plan)

@@ -1,11 +1,11 @@
 """Recovery events of a stack (a self-healing, a failed rollout rolled back), from which
-`python -m demo_orq report` computes the MTTR.
+`demo-orq report` computes the MTTR.
 
 They are kept, one JSON object a line, in `.demo-orq/events/<stack>.jsonl` in the project folder
 (ignored by git). The demo and the tests record them, from Python or from a script:
 
-    python -m demo_orq.events record --stack dev --kind heal --seconds 4.2 [--detail TEXT]
-    python -m demo_orq.events list --stack dev
+    demo-orq events record --stack dev --kind heal --seconds 4.2 [--detail TEXT]
+    demo-orq events list --stack dev
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .cli import command_parser
 from .facts import PROJECT_DIR
-from .stacks import add_stack_arguments
 
 KINDS = ("heal", "failed-rollout", "node-restart")
 """heal: deleted or crashed pods until all are Ready again; failed-rollout: a rollout that failed
@@ -76,11 +75,8 @@ def read(stack: str, work_dir: Path = PROJECT_DIR) -> list[Event]:
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_orq.events", description="Record or list a stack's recovery events."
-    )
+    parser = command_parser("events")
     parser.add_argument("action", choices=("record", "list"))
-    add_stack_arguments(parser)
     parser.add_argument("--kind", choices=KINDS, help="what recovered (record only)")
     parser.add_argument("--seconds", type=float, help="time to recover (record only)")
     parser.add_argument("--detail", default="", help="free text, e.g. what was done")
@@ -112,7 +108,3 @@ def main(argv: Sequence[str]) -> int:
     for event in read(arguments.stack, arguments.work_dir):
         print(json.dumps(asdict(event), ensure_ascii=False))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,13 +1,14 @@
 """The demo's facts, named once: every script, test and benchmark reads them from here.
 
-`python -m demo_orq.facts` prints them as shell assignments for the bash scripts:
-    eval "$(python -m demo_orq.facts)"
+`demo-orq facts` prints them as shell assignments for the bash scripts:
+    eval "$(demo-orq facts)"
 """
 
 from __future__ import annotations
 
+import argparse
 import shlex
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 # The demo's objects, names and ports: the component's defaults, named there once.
@@ -65,6 +66,11 @@ def shell_assignments() -> str:
     return "\n".join(f"{name}={shlex.quote(value)}" for name, value in SHELL_FACTS.items())
 
 
-if __name__ == "__main__":
+def main(argv: Sequence[str]) -> int:
+    """`demo-orq facts`. Its parser is argparse's own, not demo_orq.cli's: the Pulumi program
+    imports this module, and the commands' imports have no place in it."""
+    argparse.ArgumentParser(
+        prog="demo-orq facts", description="The demo's facts as shell assignments."
+    ).parse_args(argv)
     print(shell_assignments())
-    sys.exit(0)
+    return 0

@@ -1,7 +1,7 @@
 """One request to a stack's app, through the API server of the stack's kubeconfig and context,
 printed as curl prints an answer: the demo's checks, on any cluster (no node port needed).
 
-    python -m demo_orq get [--stack dev] [--service app|preview|canary] [--wait SECONDS]
+    demo-orq get [--stack dev] [--service app|preview|canary] [--wait SECONDS]
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from collections.abc import Sequence
 
 from components.traffic import wait_for_answer
 
-from .stacks import StackError, add_stack_arguments, reach, select_stack
+from .cli import command_parser
+from .stacks import reach, select_stack
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_orq get",
-        description="One GET of the stack's app through the API server; prints the answer.",
-    )
-    add_stack_arguments(parser)
+    parser = command_parser("get")
     parser.add_argument(
         "--service",
         choices=("app", "preview", "canary"),
@@ -42,11 +39,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
-    try:
-        app = reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
-    except StackError as error:
-        print(f"get refused: {error}", file=sys.stderr)
-        return 2
+    app = reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
     answer = wait_for_answer(app, arguments.wait)
     if answer.body is None:
         print(f"get failed {app.description}: {answer.error}", file=sys.stderr)

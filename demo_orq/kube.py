@@ -1,9 +1,11 @@
 """kubectl against the cluster in use (KUBECONFIG and context from the environment, set for the
-local cluster by `eval "$(cluster/status.sh --env)"`), and small waiting helpers."""
+local cluster by `eval "$(cluster/status.sh --env)"`), what its objects say (readiness, resource
+quantities), and small waiting helpers."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -13,6 +15,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Object = dict[str, Any]
 """A Kubernetes object as kubectl prints it in JSON."""
+
+
+_QUANTITY = re.compile(r"([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)")
+_SUFFIXES = {
+    "": 1.0, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+    "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40,
+}  # fmt: skip
 
 
 class KubectlError(RuntimeError):
@@ -77,6 +86,14 @@ def is_ready(pod: Object) -> bool:
         return False
     conditions = pod.get("status", {}).get("conditions", [])
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def quantity(text: str) -> float:
+    """A Kubernetes quantity in base units: `250m` -> 0.25 (cores), `64Mi` -> 67108864 (bytes)."""
+    match = _QUANTITY.fullmatch(text.strip())
+    if not match or match.group(2) not in _SUFFIXES:
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    return float(match.group(1)) * _SUFFIXES[match.group(2)]
 
 
 def ready_pods(namespace: str, selector: str) -> list[Object]:

@@ -1,9 +1,9 @@
 """Roll a stack back to an earlier update from its history.
 
-    python -m demo_orq rollback                # back to the previous good update
-    python -m demo_orq rollback --list         # the numbered history (1 = the oldest update)
-    python -m demo_orq rollback --to 3         # back to update 3
-    python -m demo_orq rollback --stack kind --to 3
+    demo-orq rollback                # back to the previous good update
+    demo-orq rollback --list         # the numbered history (1 = the oldest update)
+    demo-orq rollback --to 3         # back to update 3
+    demo-orq rollback --stack kind --to 3
 
 Pulumi records the configuration of every update. A rollback restores the configuration of the
 chosen update (the message, replicas, image... of that version) and runs `pulumi up` with a
@@ -14,14 +14,15 @@ when the update does not exist, did not succeed, or its configuration cannot be 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pulumi import automation as auto
 
+from .cli import command_parser
+from .errors import RefusedError, error_line
 from .facts import PROJECT
-from .stacks import StackError, add_stack_arguments, error_line, select_stack
+from .stacks import select_stack
 
 VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMessage",
                 "greenMessage", "canaryMessage", "canaryWeight")  # fmt: skip
@@ -29,7 +30,7 @@ VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMe
 SECRET_PLACEHOLDER = "[secret]"
 
 
-class RollbackError(Exception):
+class RollbackError(RefusedError):
     """A rollback that was refused before anything changed."""
 
 
@@ -161,10 +162,7 @@ def rollback(
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_orq rollback", description="Roll a stack back to an earlier update."
-    )
-    add_stack_arguments(parser)
+    parser = command_parser("rollback")
     parser.add_argument(
         "--to",
         type=int,
@@ -181,17 +179,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
-    try:
-        stack = select_stack(arguments.stack, arguments.work_dir)
-        if arguments.list:
-            print("\n".join(describe(entry) for entry in numbered(read_history(stack))))
-            return 0
-        result = rollback(stack, arguments.number)
-    except (RollbackError, StackError) as error:
-        print(f"rollback refused: {error}", file=sys.stderr)
-        return 2
-    except auto.CommandError as error:
-        print(f"rollback failed: {error_line(error)}", file=sys.stderr)
-        return 1
+    stack = select_stack(arguments.stack, arguments.work_dir)
+    if arguments.list:
+        print("\n".join(describe(entry) for entry in numbered(read_history(stack))))
+        return 0
+    result = rollback(stack, arguments.number)
     print(f"rolled back: {result.summary.message}")
     return 0

@@ -6,17 +6,19 @@ import argparse
 import shutil
 from pathlib import Path
 
+import yaml
 from pulumi import automation as auto
 
 from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
 from components.names import ServiceRole, role_service_name
 
 from .config import DemoConfig, StackConfigError, load
+from .errors import RefusedError
 from .facts import PROJECT, PROJECT_DIR
 from .settings import STRATEGY_KEY, keys_of_other_strategies
 
 
-class StackError(Exception):
+class StackError(RefusedError):
     """The stack cannot be used (no Pulumi CLI, no such stack, a refused config value, a cluster
     out of reach): nothing was changed."""
 
@@ -28,14 +30,37 @@ def folder(value: str) -> Path:
     return path
 
 
+def is_this_project(path: Path) -> bool:
+    """Whether `path` is the Pulumi.yaml of this project (of a copy of it, too)."""
+    try:
+        project = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(project, dict) and project.get("name") == PROJECT
+
+
+def project_folder(start: Path) -> Path:
+    """The project folder around `start` (the nearest one up that holds this project's
+    Pulumi.yaml, as `pulumi` finds its project), else the one these commands come from."""
+    here = start.resolve()
+    for candidate in (here, *here.parents):
+        if is_this_project(candidate / "Pulumi.yaml"):
+            return candidate
+    return PROJECT_DIR
+
+
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """`--stack` and `--work-dir`, the same for every command of the project."""
     parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    # The installed command runs from any folder: a copy of the project (the tests' copies)
+    # is its own project, as `python -m demo_orq` run in it always was.
+    default = project_folder(Path.cwd())
     parser.add_argument(
         "--work-dir",
         type=folder,
-        default=PROJECT_DIR,
-        help="the Pulumi project folder (default: this project)",
+        default=default,
+        help="the Pulumi project folder (default: the project around the current folder, else "
+        f"demo-orq's own; here {default})",
     )
 
 
@@ -67,13 +92,6 @@ def switch_strategy(stack: auto.Stack, strategy: str, **values: str) -> None:
     of the other strategies: a stack refuses them."""
     stack.remove_all_config([f"{PROJECT}:{key}" for key in keys_of_other_strategies(strategy)])
     set_config(stack, **{STRATEGY_KEY: strategy}, **values)
-
-
-def error_line(error: auto.CommandError) -> str:
-    """The line of a failed Pulumi command that says what went wrong (its first `error:`)."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    errors = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
-    return errors[0] if errors else next((line for line in reversed(lines) if line), "failed")
 
 
 def stack_config(stack: auto.Stack) -> DemoConfig:

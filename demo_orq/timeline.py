@@ -26,19 +26,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from components.kubeapi import Probe
-from components.traffic import Answer, Target, TrafficReport
-from components.traffic import percentile as traffic_percentile
+from components.traffic import Answer, Target, TrafficReport, percentile
 
 from . import facts
 from .kube import KubectlError, Object, is_ready, kubectl_json
 
 SAMPLE_INTERVAL_SECONDS = 0.5
 LIST_TIMEOUT_SECONDS = 10
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100, linear between the closest ranks); None without values."""
-    return traffic_percentile(values, q) if values else None
 
 
 def pod_version(pod: Object) -> str:
@@ -180,7 +174,7 @@ def bucket(
                 t=index,
                 requests=len(group),
                 errors=sum(1 for a in group if a.body is None),
-                p99_ms=percentile(latencies, 99),
+                p99_ms=percentile(latencies, 99) if latencies else None,
                 ready=dict(before_end[-1].ready) if before_end else {},
             )
         )

@@ -2,7 +2,7 @@
 answers and their split, the failed requests and the downtime window, and when the answers
 became the final version. The demo's evidence for a switch, a rollback or a Recreate rollout:
 
-    python -m demo_orq.watch --stack dev -- pulumi up --yes --skip-preview
+    demo-orq watch --stack dev -- pulumi up --yes --skip-preview
 
 The load goes to the stack's Service through the API server of the stack's kubeconfig and
 context (it works on any cluster); `--url` sends it to a URL of this machine instead (a node
@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from components.traffic import Answer, SteadyLoad, Target, direct_url
+from components.traffic import SteadyLoad, Target, TrafficReport, direct_url
 
-from .stacks import StackError, add_stack_arguments, reach, select_stack
+from .cli import command_parser, run_command
+from .stacks import reach, select_stack
 
 RATE = 50
 SECONDS_AFTER = 3.0
@@ -35,23 +33,20 @@ WATCHED_NETWORKS = tuple(
 
 @dataclass(frozen=True)
 class Watched:
-    answers: list[Answer]
+    report: TrafficReport
     started: float
     ended: float
     exit_code: int
 
-    def failed(self) -> list[Answer]:
-        return [a for a in self.answers if a.body is None]
-
     def downtime(self) -> float:
         """From the first failed request to the last one plus one interval: 0 when none failed."""
-        failed = self.failed()
+        failed = self.report.failures
         return failed[-1].started - failed[0].started + 1 / RATE if failed else 0.0
 
     def final_since(self) -> tuple[str | None, float]:
         """The last answer, and since when (seconds after the command started) it is the only
         one."""
-        bodies = [a for a in self.answers if a.body is not None]
+        bodies = [a for a in self.report.answers if a.body is not None]
         if not bodies:
             return None, 0.0
         final = bodies[-1].body
@@ -62,16 +57,15 @@ class Watched:
         return final, max(0.0, since - self.started)
 
     def summary(self) -> str:
-        split = Counter(a.body.strip() for a in self.answers if a.body is not None)
-        total = len(self.answers) or 1
-        shares = ", ".join(f"{body!r} {count / total:.0%}" for body, count in split.most_common())
+        # The failures are told after the split (their count, the downtime), not listed in it.
+        shares = self.report.split(with_failures=False)
         final, since = self.final_since()
         final_text = final.strip() if final else "none"
         return (
-            f"{len(self.answers)} requests while it ran ({self.ended - self.started:.1f} s) and "
-            f"{SECONDS_AFTER:.0f} s after: answers {shares or 'none'}; {len(self.failed())} "
-            f"failed, downtime {self.downtime():.1f} s; only {final_text!r} from "
-            f"{since:.1f} s after the start"
+            f"{len(self.report.answers)} requests while it ran "
+            f"({self.ended - self.started:.1f} s) and {SECONDS_AFTER:.0f} s after: answers "
+            f"{shares or 'none'}; {len(self.report.failures)} failed, downtime "
+            f"{self.downtime():.1f} s; only {final_text!r} from {since:.1f} s after the start"
         )
 
 
@@ -97,19 +91,16 @@ def watched_url(raw: str) -> str:
 def watch(app: Target, command: Sequence[str]) -> Watched:
     with SteadyLoad(app, rate=RATE, workers=4) as load:
         started = time.monotonic()
-        exit_code = subprocess.run(list(command), check=False).returncode
+        exit_code = run_command("watch", command)
         ended = time.monotonic()
         time.sleep(SECONDS_AFTER)
-    return Watched(load.report.answers, started, ended, exit_code)
+    return Watched(load.report, started, ended, exit_code)
 
 
-def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_orq.watch",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = command_parser(
+        "watch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_stack_arguments(parser)
     parser.add_argument(
         "--service",
         choices=("app", "preview", "canary"),
@@ -120,20 +111,16 @@ def main(argv: Sequence[str]) -> int:
         "--url", type=watched_url, help="watch this URL of this machine instead of the stack"
     )
     parser.add_argument("command", nargs="+", help="the command to run (after --)")
-    arguments = parser.parse_args(argv)
-    try:
-        app = (
-            direct_url(arguments.url, only_loopback=False)
-            if arguments.url
-            else reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
-        )
-    except StackError as error:
-        print(f"watch refused: {error}", file=sys.stderr)
-        return 2
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> int:
+    arguments = parse_arguments(argv)
+    app = (
+        direct_url(arguments.url, only_loopback=False)
+        if arguments.url
+        else reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
+    )
     watched = watch(app, arguments.command)
     print(f"watched {app.description}: {watched.summary()}")
     return watched.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

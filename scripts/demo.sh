@@ -48,7 +48,7 @@ up() { show pulumi up --yes --skip-preview --message "$1"; }
 curl_url() { show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(output url)"; }
 # The demo's checks ask the app through the API server (the stack's kubeconfig and context), the
 # way that works on any cluster; the node port above is what a user curls where it is reachable.
-ask() { show python -m demo_orq get --stack "$stack" "$@"; }
+ask() { show demo-orq get --stack "$stack" "$@"; }
 
 put_stack_file_back() {
   [[ -s "$stack_file_copy" ]] && cp "$stack_file_copy" "$stack_file"
@@ -60,7 +60,7 @@ setup() {
   if [[ "$stack" == dev ]]; then scripts/setup.sh; else scripts/setup.sh --no-cluster; fi
   # shellcheck source=toolchain/env.sh
   source toolchain/env.sh
-  eval "$(python -m demo_orq.facts)"
+  eval "$(demo-orq facts)"
   forward_port="${forward_port:-$DEMO_PORT_FORWARD_PORT}"
   if [[ "$stack" == dev ]]; then
     eval "$(cluster/status.sh --env)"
@@ -86,8 +86,8 @@ setup() {
 }
 
 # The stack's app while a command runs: what the users saw (answers, failures, timings).
-watched() { show python -m demo_orq.watch --stack "$stack" -- "$@"; }
-newest_update() { python -m demo_orq rollback --stack "$stack" --list | awk 'NR == 1 { print $1 }'; }
+watched() { show demo-orq watch --stack "$stack" -- "$@"; }
+newest_update() { demo-orq rollback --stack "$stack" --list | awk 'NR == 1 { print $1 }'; }
 
 reach() {
   step "2) Reach it: NodePort and port-forward"
@@ -113,7 +113,7 @@ heal() {
   healed="$(python -c "print(round($EPOCHREALTIME - $started, 1))")"
   echo "all pods Ready again after $healed s"
   # The report's MTTR is made of such recorded recoveries (.demo-orq/events/<stack>.jsonl).
-  show python -m demo_orq.events record --stack "$stack" --kind heal --seconds "$healed" \
+  show demo-orq events record --stack "$stack" --kind heal --seconds "$healed" \
     --detail "demo: every pod deleted"
   evidence
 }
@@ -131,8 +131,8 @@ rolling_v2_and_back() {
   fi
   ask
   step "5) Roll back to the previous update from the stack history"
-  show python -m demo_orq rollback --stack "$stack" --list
-  watched python -m demo_orq rollback --stack "$stack"
+  show demo-orq rollback --stack "$stack" --list
+  watched demo-orq rollback --stack "$stack"
   ask
 }
 
@@ -148,7 +148,7 @@ blue_green_v2_and_back() {
   ask
   step "5) Roll back: switch the Service back to blue (no pod restarts)"
   show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
-  watched python -m demo_orq rollback --stack "$stack"
+  watched demo-orq rollback --stack "$stack"
   show kubectl -n "$(output namespace)" get pods -l "app=$(output deploymentName)" -L color
   ask
 }
@@ -157,12 +157,12 @@ canary_v2_and_back() {
   local v1_update
   v1_update="$(newest_update)"
   step "4) Roll out v2 by a stepped canary: 25%, 50%, then 100% and promote"
-  show python -m demo_orq canary --stack "$stack" --to-message "$DEMO_V2_MESSAGE" \
+  show demo-orq canary --stack "$stack" --to-message "$DEMO_V2_MESSAGE" \
     --steps 25,50,100 --pause 2 --sample 3
   ask
   step "5) Roll back to update $v1_update (v1) from the stack history"
-  show python -m demo_orq rollback --stack "$stack" --list
-  watched python -m demo_orq rollback --stack "$stack" --to "$v1_update"
+  show demo-orq rollback --stack "$stack" --list
+  watched demo-orq rollback --stack "$stack" --to "$v1_update"
   ask
 }
 
@@ -186,7 +186,7 @@ main() {
   put_stack_file_back
   up "back to $stack_file"
   step "8) Report: availability, latency, CPU/memory, deploy time, rollback rate, MTTR"
-  show python -m demo_orq report --stack "$stack" --probe-seconds 10
+  show demo-orq report --stack "$stack" --probe-seconds 10
   step "Done. Stack outputs:"
   show pulumi stack output
   echo "Clean up with: source toolchain/env.sh && pulumi destroy --stack $stack"

@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,6 +139,18 @@ def require_pulumi_cli() -> str:
             "pulumi is not on PATH: run toolchain/ensure.sh, then source toolchain/env.sh"
         )
     return pulumi
+
+
+def demo_orq_command() -> str:
+    """The project's command `demo-orq`, of the virtualenv the tests run in; fails (never skips)
+    with the fix when the project is not installed there. It runs this project's code (an
+    editable install) on the project of the folder it is run in, a copy's too."""
+    command = Path(sys.executable).with_name("demo-orq")
+    if not command.is_file():
+        raise AssertionError(
+            f"{command} is missing: run toolchain/ensure.sh (it installs the project's command)"
+        )
+    return str(command)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 # Provides everything `pulumi preview/up` needs, building only what is missing:
 #   - the project's virtualenv (venv/) with the pinned packages of the program
 #     (requirements.txt), the policy pack (policy/requirements.txt), the commands and the tests
-#     (requirements-dev.txt);
+#     (requirements-dev.txt), and the project itself, editable: the `demo-orq` command;
 #   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
 #     built from the Go module proxy into the cache, with a Python language host beside it;
 #   - the pulumi-resource-kubernetes plugin at the version the SDK asks for;
@@ -35,6 +35,27 @@ ensure_virtualenv() {
   log "installing the Python packages of ${REQUIREMENTS[*]} into venv/"
   [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${args[@]}"
+  echo "$want" > "$stamp"
+}
+
+# The project in venv/, editable (its code is this folder's): pyproject.toml's `demo-orq`
+# command. Installed again only when pyproject.toml changed or the command is gone.
+ensure_project_installed() {
+  local venv="$project_root/venv" stamp="$project_root/venv/.project.sha256"
+  if [[ -L "$venv" ]]; then
+    # A copy of the project sharing another folder's venv (the tests' copies) leaves that
+    # folder's install alone: pointing it here would break it once the copy is deleted.
+    log "venv/ is $(readlink "$venv"): the project installed there is used"
+    return
+  fi
+  local want; want="$(sha256sum "$project_root/pyproject.toml" | cut -d' ' -f1)"
+  if [[ -x "$venv/bin/demo-orq" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "demo-orq installed in venv/"
+    return
+  fi
+  log "installing the project (the demo-orq command) into venv/"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --editable "$project_root"
   echo "$want" > "$stamp"
 }
 
@@ -110,6 +131,7 @@ done
 
 check_pins_match_requirements
 ensure_virtualenv
+ensure_project_installed
 ensure_pulumi_cli
 ensure_kubernetes_provider
 "$toolchain_root/build-go.sh" actionlint

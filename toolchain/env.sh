@@ -1,7 +1,8 @@
 # Source this file to use the project's toolchain in the current shell:
 #   source toolchain/env.sh
 # It puts the Pulumi CLI (built by toolchain/ensure.sh, unless one was installed) and the
-# project's virtualenv on PATH, and sets safe defaults that a user's own settings override.
+# project's virtualenv, with its `demo-orq` command, on PATH, and sets safe defaults that a
+# user's own settings override.
 _demo_orq_toolchain="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=toolchain/lib.sh
 source "$_demo_orq_toolchain/lib.sh"

@@ -69,14 +69,14 @@ def section(output: str, start: str, end: str) -> str:
 EVIDENCE = {
     "RollingUpdate": (["\n" + facts.V2_MESSAGE + "\n"], ["rolled back: rollback to update 2"]),
     "BlueGreen": (
-        [f"preview (green):\n$ python -m demo_orq get --stack dev --service preview\n"
+        [f"preview (green):\n$ demo-orq get --stack dev --service preview\n"
          f"{facts.V2_MESSAGE}\n", "watched through the API server", "0 failed",
          "gate: passed", "through the API server"],
         ["rolled back: rollback to update", "watched through the API server", "0 failed"],
     ),
 }  # fmt: skip
 # The Recreate and Canary tours share their steps with these two (Recreate's is RollingUpdate's
-# with the downtime watched; Canary's runs `python -m demo_orq canary`): what they show, the
+# with the downtime watched; Canary's runs `demo-orq canary`): what they show, the
 # downtime and the stepped canary with its promotion and abort, is tested in
 # tests/e2e/test_strategies.py, which keeps the suite within its time.
 

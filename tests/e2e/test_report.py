@@ -1,4 +1,4 @@
-"""`python -m demo_orq report` on a deployed throwaway stack: every figure, the JSON and the PNG.
+"""`demo-orq report` on a deployed throwaway stack: every figure, the JSON and the PNG.
 
 The stack is the test's own (a copy of the program with its own local backend, deployed into the
 `report` sandbox); it is destroyed afterwards, even when a test failed. The tests fail (never
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from tests.sandbox import (
     SANDBOXES,
     ProjectCopy,
     copy_project,
+    demo_orq_command,
     require_pulumi_cli,
     sandbox_stack,
 )
@@ -61,8 +61,8 @@ def stack(project: ProjectCopy) -> Iterator[auto.Stack]:
 def report(project: ProjectCopy, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The report command as a user runs it, on the copy's stack and backend."""
     completed = subprocess.run(
-        [sys.executable, "-m", "demo_orq", "report", "--stack", STACK,
-         "--work-dir", str(project.directory), *args],
+        [demo_orq_command(), "report", "--stack", STACK, "--work-dir", str(project.directory),
+         *args],
         cwd=project.directory, env=project.env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     print(completed.stdout, completed.stderr)
@@ -102,13 +102,12 @@ def test_the_metrics_api_is_served_by_the_cluster():
 
 def test_bad_arguments_are_refused_before_anything_is_measured(project: ProjectCopy):
     unknown = subprocess.run(
-        [sys.executable, "-m", "demo_orq", "report", "--stack", "nope",
-         "--work-dir", str(project.directory)],
+        [demo_orq_command(), "report", "--stack", "nope", "--work-dir", str(project.directory)],
         cwd=project.directory, env=project.env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert unknown.returncode == 2
     [line] = unknown.stderr.strip().splitlines()
-    assert line.startswith(f"report: no stack 'nope' in {project.directory} (stacks: ")
+    assert line.startswith(f"report refused: no stack 'nope' in {project.directory} (stacks: ")
     assert not (project.directory / ".demo-orq").exists()
 
 

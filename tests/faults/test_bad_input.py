@@ -12,14 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from demo_orq import facts
-from tests.sandbox import SANDBOXES, ProjectCopy, copy_project, sandbox_config
+from tests.sandbox import (
+    SANDBOXES,
+    ProjectCopy,
+    copy_project,
+    demo_orq_command,
+    sandbox_config,
+)
 
 STACK = "bad-input"
 BAD_CONTEXT_STACK = "bad-context"
@@ -32,79 +37,79 @@ CLUSTER_RUN = Path(os.environ.get("DEMO_ORQ_STATE", "/var/lib/demo-orq")) / "run
 @dataclass(frozen=True)
 class Case:
     command: tuple[str, ...]
-    """{dir} stands for the project copy's folder, {python} for this Python."""
+    """{dir} stands for the project copy's folder, DEMO_ORQ for the project's command."""
     says: tuple[str, ...]
     """What the one error line names (all on the same line)."""
     without_passphrase: bool = False
     env: dict[str, str] = field(default_factory=dict)
 
 
-PY = ("{python}", "-m")
+DEMO_ORQ = "{demo_orq}"
 WORK_DIR = ("--work-dir", "{dir}")
 ON_STACK = ("--stack", STACK, *WORK_DIR)
 CASES = {
-    "demo_orq: unknown command": Case((*PY, "demo_orq", "nope"), ("'nope'", "rollback, canary")),
-    "rollback: wrong flag": Case((*PY, "demo_orq", "rollback", "--bogus"), ("--bogus",)),
-    "rollback: update 0": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--to", "0"),
+    "demo-orq: unknown command": Case((DEMO_ORQ, "nope"), ("'nope'", "rollback, canary")),
+    "rollback: wrong flag": Case((DEMO_ORQ, "rollback", "--bogus"), ("--bogus",)),
+    "rollback: update 0": Case((DEMO_ORQ, "rollback", *ON_STACK, "--to", "0"),
                                ("--to", "0", "start at 1")),
-    "rollback: update -1": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--to", "-1"),
+    "rollback: update -1": Case((DEMO_ORQ, "rollback", *ON_STACK, "--to", "-1"),
                                 ("--to", "-1", "start at 1")),
-    "rollback: update abc": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--to", "abc"),
+    "rollback: update abc": Case((DEMO_ORQ, "rollback", *ON_STACK, "--to", "abc"),
                                  ("--to", "'abc'")),
-    "rollback: update 999": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--to", "999"),
+    "rollback: update 999": Case((DEMO_ORQ, "rollback", *ON_STACK, "--to", "999"),
                                  ("update 999", "not in the stack history")),
-    "rollback: a refresh": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--to", "1"),
+    "rollback: a refresh": Case((DEMO_ORQ, "rollback", *ON_STACK, "--to", "1"),
                                 ("update 1", "'refresh'", "only a successful 'update'")),
-    "rollback: unknown stack": Case((*PY, "demo_orq", "rollback", "--stack", "nope", *WORK_DIR),
+    "rollback: unknown stack": Case((DEMO_ORQ, "rollback", "--stack", "nope", *WORK_DIR),
                                     ("'nope'", "stacks:", STACK)),
-    "rollback: no passphrase": Case((*PY, "demo_orq", "rollback", *ON_STACK, "--list"),
+    "rollback: no passphrase": Case((DEMO_ORQ, "rollback", *ON_STACK, "--list"),
                                     ("rollback", "PULUMI_CONFIG_PASSPHRASE"),
                                     without_passphrase=True),
-    "canary: unknown stack": Case((*PY, "demo_orq", "canary", "--stack", "nope", *WORK_DIR,
+    "canary: unknown stack": Case((DEMO_ORQ, "canary", "--stack", "nope", *WORK_DIR,
                                    "--to-message", "x"), ("'nope'", "stacks:", STACK)),
-    "canary: no version": Case((*PY, "demo_orq", "canary", *ON_STACK),
+    "canary: no version": Case((DEMO_ORQ, "canary", *ON_STACK),
                                ("new version", "--to-message")),
-    "canary: steps a,b": Case((*PY, "demo_orq", "canary", *ON_STACK, "--to-message", "x",
+    "canary: steps a,b": Case((DEMO_ORQ, "canary", *ON_STACK, "--to-message", "x",
                                "--steps", "a,b"), ("--steps", "'a,b'")),
-    "canary: pause -1": Case((*PY, "demo_orq", "canary", *ON_STACK, "--to-message", "x",
+    "canary: pause -1": Case((DEMO_ORQ, "canary", *ON_STACK, "--to-message", "x",
                               "--pause", "-1"), ("--pause", "-1", "accepted")),
-    "canary: no passphrase": Case((*PY, "demo_orq", "canary", *ON_STACK, "--to-message", "x"),
+    "canary: no passphrase": Case((DEMO_ORQ, "canary", *ON_STACK, "--to-message", "x"),
                                   ("canary", "PULUMI_CONFIG_PASSPHRASE"),
                                   without_passphrase=True),
-    "report: unknown stack": Case((*PY, "demo_orq", "report", "--stack", "nope", *WORK_DIR),
+    "report: unknown stack": Case((DEMO_ORQ, "report", "--stack", "nope", *WORK_DIR),
                                   ("'nope'", STACK)),
-    "report: rate 0": Case((*PY, "demo_orq", "report", *ON_STACK, "--rate", "0"),
+    "report: rate 0": Case((DEMO_ORQ, "report", *ON_STACK, "--rate", "0"),
                            ("--rate", "'0'", "accepted")),
-    "report: probe-seconds abc": Case((*PY, "demo_orq", "report", *ON_STACK,
+    "report: probe-seconds abc": Case((DEMO_ORQ, "report", *ON_STACK,
                                        "--probe-seconds", "abc"), ("--probe-seconds", "'abc'")),
-    "report: not deployed": Case((*PY, "demo_orq", "report", *ON_STACK),
+    "report: not deployed": Case((DEMO_ORQ, "report", *ON_STACK),
                                  (f"'{STACK}'", "not deployed")),
-    "events: no action": Case((*PY, "demo_orq.events"), ("action",)),
-    "events: unknown kind": Case((*PY, "demo_orq.events", "record", *ON_STACK, "--kind", "nope",
+    "events: no action": Case((DEMO_ORQ, "events"), ("action",)),
+    "events: unknown kind": Case((DEMO_ORQ, "events", "record", *ON_STACK, "--kind", "nope",
                                   "--seconds", "1"), ("--kind", "'nope'", "heal")),
-    "events: seconds -1": Case((*PY, "demo_orq.events", "record", *ON_STACK, "--kind", "heal",
+    "events: seconds -1": Case((DEMO_ORQ, "events", "record", *ON_STACK, "--kind", "heal",
                                 "--seconds", "-1"), ("--seconds", "-1", "accepted")),
-    "events: seconds abc": Case((*PY, "demo_orq.events", "record", *ON_STACK, "--kind", "heal",
+    "events: seconds abc": Case((DEMO_ORQ, "events", "record", *ON_STACK, "--kind", "heal",
                                  "--seconds", "abc"), ("--seconds", "'abc'")),
-    "events: bad stack name": Case((*PY, "demo_orq.events", "list", "--stack", "a/b", *WORK_DIR),
+    "events: bad stack name": Case((DEMO_ORQ, "events", "list", "--stack", "a/b", *WORK_DIR),
                                    ("--stack", "'a/b'")),
-    "watch: no command": Case((*PY, "demo_orq.watch", "--url", "http://127.0.0.1:30680/"),
+    "watch: no command": Case((DEMO_ORQ, "watch", "--url", "http://127.0.0.1:30680/"),
                               ("required: command",)),
-    "watch: not a URL": Case((*PY, "demo_orq.watch", "--url", "notaurl", "--", "true"),
+    "watch: not a URL": Case((DEMO_ORQ, "watch", "--url", "notaurl", "--", "true"),
                              ("'notaurl'",)),
-    "watch: unknown context": Case((*PY, "demo_orq.watch", "--stack", BAD_CONTEXT_STACK,
+    "watch: unknown context": Case((DEMO_ORQ, "watch", "--stack", BAD_CONTEXT_STACK,
                                     *WORK_DIR, "--", "true"), ("watch", "no context 'nope'")),
-    "get: unknown context": Case((*PY, "demo_orq", "get", "--stack", BAD_CONTEXT_STACK,
+    "get: unknown context": Case((DEMO_ORQ, "get", "--stack", BAD_CONTEXT_STACK,
                                   *WORK_DIR), ("get", "no context 'nope'", "contexts:")),
-    "get: no kubeconfig": Case((*PY, "demo_orq", "get", "--stack", BAD_KUBECONFIG_STACK,
+    "get: no kubeconfig": Case((DEMO_ORQ, "get", "--stack", BAD_KUBECONFIG_STACK,
                                 *WORK_DIR), ("get", "/nonexistent/kubeconfig", "no such file")),
-    "get: not deployed": Case((*PY, "demo_orq", "get", *ON_STACK), (f"'{STACK}'", "not deployed")),
-    "get: wait -1": Case((*PY, "demo_orq", "get", *ON_STACK, "--wait", "-1"),
+    "get: not deployed": Case((DEMO_ORQ, "get", *ON_STACK), (f"'{STACK}'", "not deployed")),
+    "get: wait -1": Case((DEMO_ORQ, "get", *ON_STACK, "--wait", "-1"),
                          ("--wait", "-1", "accepted")),
-    "canary: unknown context": Case((*PY, "demo_orq", "canary", "--stack", BAD_CONTEXT_STACK,
+    "canary: unknown context": Case((DEMO_ORQ, "canary", "--stack", BAD_CONTEXT_STACK,
                                      *WORK_DIR, "--to-message", "x"),
                                     ("canary", "no context 'nope'")),
-    "report: unknown context": Case((*PY, "demo_orq", "report", "--stack", BAD_CONTEXT_STACK,
+    "report: unknown context": Case((DEMO_ORQ, "report", "--stack", BAD_CONTEXT_STACK,
                                      *WORK_DIR), ("report", "no context 'nope'")),
     "cluster up: wrong flag": Case(("cluster/up.sh", "--fast"), ("'--fast'", "accepted")),
     "cluster down: wrong flag": Case(("cluster/down.sh", "--now"), ("'--now'", "accepted")),
@@ -172,12 +177,14 @@ def watched(project: ProjectCopy, command: list[str]) -> dict[str, str]:
 @pytest.mark.parametrize("name", CASES)
 def test_bad_input_gets_one_clear_line_and_changes_nothing(project: ProjectCopy, name: str) -> None:
     case = CASES[name]
-    command = [part.format(dir=project.directory, python=sys.executable) for part in case.command]
+    command = [
+        part.format(dir=project.directory, demo_orq=demo_orq_command()) for part in case.command
+    ]
     env = {**project.env, **case.env}
     if case.without_passphrase:
         env.pop("PULUMI_CONFIG_PASSPHRASE", None)
         env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
-    cwd = project.directory if command[0] == sys.executable else facts.PROJECT_DIR
+    cwd = project.directory if case.command[0] == DEMO_ORQ else facts.PROJECT_DIR
     before = watched(project, command)
 
     completed = subprocess.run(

@@ -1,7 +1,7 @@
 """A secret message: set with `pulumi config set --secret message ...`, it reaches the pods from
 a Kubernetes Secret (the app answers it), and its value, plain or base64, appears nowhere Pulumi
 writes: not in Pulumi.<stack>.yaml, the state files, the logs of `up` and `preview --diff`, the
-stack outputs, the stack history, nor `python -m demo_orq rollback --list`. Two values are set in
+stack outputs, the stack history, nor `demo-orq rollback --list`. Two values are set in
 turn, so that a change of the secret (a new Kubernetes Secret, a rollout) is covered too.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
@@ -19,7 +18,7 @@ from demo_orq import facts
 from demo_orq.kube import kubectl_json
 from tests.cluster.helpers import wait_for_only_answer
 from tests.faults.helpers import App, deploy_app
-from tests.sandbox import SANDBOXES
+from tests.sandbox import SANDBOXES, demo_orq_command
 
 pytestmark = pytest.mark.faults
 
@@ -48,7 +47,7 @@ def secret_data(app: App) -> set[str]:
 
 
 def rollback_list(app: App) -> str:
-    command = [sys.executable, "-m", "demo_orq", "rollback", "--list", "--stack", app.stack.name,
+    command = [demo_orq_command(), "rollback", "--list", "--stack", app.stack.name,
                "--work-dir", str(app.project.directory)]  # fmt: skip
     listed = subprocess.run(command, cwd=app.project.directory, env=app.project.env,
                             capture_output=True, text=True, check=True)  # fmt: skip

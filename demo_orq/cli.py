@@ -1,0 +1,97 @@
+"""`demo-orq <verb>`: the project's one command (pyproject.toml's [project.scripts];
+`python -m demo_orq <verb>` is the same). Each verb is the module demo_orq.<verb>, imported only
+when it runs, with `main(argv) -> int`; this module gives them their arguments' form and ends
+them the same way on an error."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pulumi import automation as auto
+
+from .errors import RefusedError, error_line, one_line
+from .kube import KubectlError
+from .stacks import add_stack_arguments
+
+PROG = "demo-orq"
+VERBS = {
+    "rollback": "Roll a stack back to an earlier update.",
+    "canary": "A stepped canary: weight by weight, with the analysis gate, then promote.",
+    "report": "Measure a deployed stack: one table, report.json and report-timeline.png.",
+    "get": "One GET of the stack's app through the API server; prints the answer.",
+    "watch": "Run a command under a steady load on the app, then tell what the users saw.",
+    "events": "Record or list a stack's recovery events (the report's MTTR).",
+    "facts": 'The demo\'s facts as shell assignments, for scripts: eval "$(demo-orq facts)".',
+}
+"""Every verb, in the order --help lists them, with what it does."""
+REFUSED_EXIT = 2
+FAILED_EXIT = 1
+CANNOT_RUN_EXIT = 127
+"""The shell's exit code for a command that could not be run."""
+
+
+def usage() -> str:
+    width = max(len(verb) for verb in VERBS)
+    verbs = "\n".join(f"  {verb:<{width}}  {summary}" for verb, summary in VERBS.items())
+    return (
+        f"usage: {PROG} <verb> [arguments]    ({PROG} <verb> --help tells the rest)\n\n"
+        f"verbs:\n{verbs}\n\n"
+        "The verbs that work on a stack take --stack NAME (default: dev) and --work-dir FOLDER\n"
+        "(default: the project around the current folder). On an error a verb prints one line,\n"
+        "`<verb> refused: ...` (exit 2, nothing changed) or `<verb> failed: ...` (exit 1)."
+    )
+
+
+def command_parser(verb: str, stack: bool = True, **options: Any) -> argparse.ArgumentParser:
+    """The parser of `demo-orq <verb>`, with `--stack` and `--work-dir` unless `stack` is False;
+    `options` go to ArgumentParser (a longer description, an epilog)."""
+    options.setdefault("description", VERBS[verb])
+    parser = argparse.ArgumentParser(prog=f"{PROG} {verb}", **options)
+    if stack:
+        add_stack_arguments(parser)
+    return parser
+
+
+def run_command(verb: str, command: Sequence[str]) -> int:
+    """Runs the command given after `--` in the foreground (its output shown); its exit code."""
+    try:
+        return subprocess.run(list(command), check=False).returncode
+    except OSError as error:
+        print(f"{verb}: cannot run {command[0]!r}: {error}", file=sys.stderr)
+        return CANNOT_RUN_EXIT
+
+
+def ended(line: str, exit_code: int) -> int:
+    print(line, file=sys.stderr)
+    return exit_code
+
+
+def run(verb: str, argv: Sequence[str]) -> int:
+    """Runs `verb`; a refusal or a failed Pulumi or kubectl command ends it with one line."""
+    command = importlib.import_module(f"demo_orq.{verb}")
+    try:
+        exit_code: int = command.main(argv)
+    except RefusedError as error:
+        return ended(f"{verb} refused: {error}", REFUSED_EXIT)
+    except auto.CommandError as error:
+        return ended(f"{verb} failed: {error_line(error)}", FAILED_EXIT)
+    except KubectlError as error:
+        return ended(f"{verb} failed: {one_line(str(error))}", FAILED_EXIT)
+    return exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments or arguments[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if arguments else 2
+    verb, *rest = arguments
+    if verb not in VERBS:
+        accepted = ", ".join(VERBS)
+        return ended(f"{PROG}: unknown command {verb!r} (accepted: {accepted})", 2)
+    return run(verb, rest)
