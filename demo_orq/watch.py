@@ -21,14 +21,16 @@ from urllib.parse import urlsplit
 from components.traffic import SteadyLoad, Target, TrafficReport, direct_url
 
 from .cli import command_parser, run_command
+from .cluster_settings import POD_CIDR, SERVICE_CIDR
 from .stacks import reach, select_stack
 
 RATE = 50
 SECONDS_AFTER = 3.0
 WATCHED_NETWORKS = tuple(
-    ipaddress.ip_network(network) for network in ("127.0.0.0/8", "10.88.0.0/16", "10.96.0.0/16")
+    ipaddress.ip_network(network) for network in ("127.0.0.0/8", POD_CIDR, SERVICE_CIDR)
 )
-"""Where the load may go: loopback, and the local cluster's node, pod and Service addresses."""
+"""Where the load may go: loopback, and the local cluster's node, pod and Service addresses
+(the node IP is the pods' gateway)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ def watched_url(raw: str) -> str:
         or not any(address in network for network in WATCHED_NETWORKS)
     ):
         raise argparse.ArgumentTypeError(
-            f"{raw!r}: an http URL of 127.0.0.0/8 or of the local cluster (10.88.0.0/16, "
-            "10.96.0.0/16), e.g. http://127.0.0.1:30080/"
+            f"{raw!r}: an http URL of 127.0.0.0/8 or of the local cluster ({POD_CIDR}, "
+            f"{SERVICE_CIDR}), e.g. http://127.0.0.1:30080/"
         )
     return raw
 

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from components.traffic import http_get
+from demo_orq.cluster_settings import NODE_NAME
 from demo_orq.kube import (
     Object,
     delete_namespace_now,
@@ -21,19 +21,6 @@ from demo_orq.kube import (
     namespace_exists,
     wait_until,
 )
-
-NODE_NAME = "demo-orq-node"
-CLUSTER_DIR = Path(__file__).resolve().parents[2] / "cluster"
-
-
-def cluster_setting(name: str) -> str:
-    """A setting of cluster/lib.sh, where the cluster's settings are written once."""
-    printed = subprocess.run(
-        ["bash", "-c", f'source "{CLUSTER_DIR}/lib.sh" && printf %s "${name}"'],
-        capture_output=True, text=True, check=True, timeout=30,
-    )  # fmt: skip
-    assert printed.stdout, f"cluster/lib.sh sets no {name}"
-    return printed.stdout
 
 
 def require_cluster() -> Object:

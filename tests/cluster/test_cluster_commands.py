@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from demo_orq.cluster_settings import KUBE_VERSION, NODE_NAME
 from demo_orq.facts import PROJECT_DIR
 
 pytestmark = pytest.mark.cluster
@@ -46,11 +47,11 @@ def test_status_shows_every_component_healthy(cluster_node: dict) -> None:
             line.split()[:1] == [component] and line.endswith("healthy") and "unhealthy" not in line
             for line in result.stdout.splitlines()
         ), f"{component} not healthy:\n{result.stdout}"
-    assert "demo-orq-node" in result.stdout and " Ready " in result.stdout
+    assert NODE_NAME in result.stdout and " Ready " in result.stdout
 
 
 def test_env_prints_kubectl_path_and_kubeconfig(cluster_node: dict) -> None:
     result = run("status.sh", "--env")
     assert result.returncode == 0
-    assert "/kubernetes/v1.30.14/bin:" in result.stdout
+    assert f"/kubernetes/{KUBE_VERSION}/bin:" in result.stdout
     assert 'KUBECONFIG="' in result.stdout and "/.kube/demo-orq.kubeconfig" in result.stdout

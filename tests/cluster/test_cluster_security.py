@@ -9,12 +9,14 @@
 - Pod Security admission is active: a namespace labelled "restricted" refuses a privileged pod;
 - `cluster.sh restart` refuses bad arguments with one line and exit status 2.
 
-Settings (ports, addresses, state dir) are read from cluster/lib.sh, where they are named once.
+Settings (ports, addresses, state dir) are read from cluster/lib.sh, which reads
+cluster/settings.env, where they are written once.
 Needs root (like the cluster); its own namespace is orq-cluster-security.
 """
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from demo_orq.cluster_settings import ECHO_IMAGE
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl
 from tests.cluster.helpers import delete_namespace
@@ -183,18 +186,14 @@ def test_pod_security_admission_refuses_a_privileged_pod(restricted_namespace: s
         "privileged",
         "-n",
         restricted_namespace,
-        "--image=hashicorp/http-echo:0.2.3",
+        f"--image={ECHO_IMAGE}",
         "--image-pull-policy=Never",
         "--dry-run=server",
         "--restart=Never",
     )
-    privileged = kubectl(
-        *args,
-        '--overrides={"spec":{"containers":[{"name":"privileged",'
-        '"image":"hashicorp/http-echo:0.2.3","securityContext":'
-        '{"privileged":true}}]}}',
-        check=False,
-    )
+    container = {"name": "privileged", "image": ECHO_IMAGE, "securityContext": {"privileged": True}}
+    overrides = json.dumps({"spec": {"containers": [container]}})
+    privileged = kubectl(*args, f"--overrides={overrides}", check=False)
     assert privileged.returncode != 0
     assert 'violates PodSecurity "restricted:latest"' in privileged.stderr, privileged.stderr
     assert "privileged" in privileged.stderr

@@ -16,6 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from demo_orq.cluster_settings import (
+    ECHO_IMAGE,
+    KUBE_VERSION,
+    NETCHECK_IMAGE,
+    NODE_NAME,
+    SERVICE_API_IP,
+)
 from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
 from tests.cluster.helpers import delete_namespace
 from tests.sandbox import SANDBOXES, Sandbox
@@ -23,8 +30,6 @@ from tests.sandbox import SANDBOXES, Sandbox
 pytestmark = pytest.mark.cluster
 
 DNS_SANDBOX = SANDBOXES["cluster-dns"]  # its Service is a ClusterIP: no node port used
-ECHO_IMAGE = "hashicorp/http-echo:0.2.3"
-NETCHECK_IMAGE = "localhost/demo-orq/netcheck:1.0"
 DNS_MESSAGE = "found by name"
 HARDENED = {
     "allowPrivilegeEscalation": False,
@@ -156,9 +161,9 @@ def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(dns_app: st
     [with_token] = run_netcheck(
         DNS_SANDBOX.namespace, "netcheck-api", "-token", "https://kubernetes.default.svc/version"
     )
-    assert with_token["addrs"] == ["10.96.0.1"], with_token
+    assert with_token["addrs"] == [SERVICE_API_IP], with_token
     assert with_token["status"] == 200, with_token
-    assert json.loads(with_token["body"])["gitVersion"] == "v1.30.14", with_token
+    assert json.loads(with_token["body"])["gitVersion"] == KUBE_VERSION, with_token
     # Without credentials the path still works; the API server refuses anonymous requests.
     [anonymous] = run_netcheck(
         DNS_SANDBOX.namespace, "netcheck-api-anonymous", "https://kubernetes.default.svc/api"
@@ -179,7 +184,7 @@ def top_pods_listing(namespace: str, names: list[str]) -> str | None:
 
 def test_kubectl_top_nodes_and_pods_answer(dns_app: str) -> None:
     nodes = wait_until(lambda: top("nodes"), 60, "kubectl top nodes")
-    assert "demo-orq-node" in nodes, nodes
+    assert NODE_NAME in nodes, nodes
     # A new pod is listed once metrics-server has scraped it twice (resolution 10 s).
     names = [pod["metadata"]["name"] for pod in pods(DNS_SANDBOX.namespace, "app=echo")]
     listed = wait_until(

@@ -8,6 +8,7 @@ or the toolchain is missing.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pulumi import automation as auto
 
 from components.traffic import SteadyLoad
 from demo_orq import events, facts
+from demo_orq.cluster_settings import PAUSE_IMAGE
 from demo_orq.kube import (
     deployment_settled,
     is_ready,
@@ -52,7 +54,7 @@ MIN_REQUESTS_PER_SECOND = 100
 FAILED_ROLLOUT_TIMEOUT_SECONDS = 15
 TIMELINES = facts.PROJECT_DIR / ".demo-orq" / "e2e"
 """Where the pictures of the measured rollouts go (git-ignored)."""
-NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"
+NEVER_READY_IMAGE = PAUSE_IMAGE  # on the node: nothing is ever pulled
 
 
 @pytest.fixture(scope="module")
@@ -166,11 +168,12 @@ def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
 
 
 def test_the_cluster_refuses_a_privileged_pod_in_the_apps_namespace(stack: auto.Stack):
-    privileged = (
-        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged"}, "spec": '
-        '{"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9", '
-        '"imagePullPolicy": "Never", "securityContext": {"privileged": true}}]}}'
-    )
+    container = {"name": "c", "image": PAUSE_IMAGE, "imagePullPolicy": "Never",
+                 "securityContext": {"privileged": True}}  # fmt: skip
+    privileged = json.dumps(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged"},
+         "spec": {"containers": [container]}}
+    )  # fmt: skip
     refused = kubectl("-n", NAMESPACE, "apply", "--dry-run=server", "-f", "-", stdin=privileged,
                       check=False)  # fmt: skip
 

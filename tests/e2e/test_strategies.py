@@ -25,11 +25,11 @@ from components.names import ServiceRole
 from components.traffic import Answer, SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
+from demo_orq.cluster_settings import PAUSE_IMAGE, SLOW_ECHO_IMAGE
 from demo_orq.kube import Object, kubectl_json, pods, wait_until
 from demo_orq.rollback import rollback
 from demo_orq.settings import KEYS
 from demo_orq.stacks import reach, set_config, switch_strategy
-from tests.cluster.helpers import cluster_setting
 from tests.e2e.layouts import unreachable_node_ports
 from tests.sandbox import SANDBOXES, copy_project, node_port_config, sandbox_stack
 
@@ -41,8 +41,8 @@ REPLICAS = 4
 V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 V3 = "Hola desde K8s v3"
 RATE = 100
-NEVER_READY_IMAGE = "registry.k8s.io/pause:3.9"  # on the node: nothing is ever pulled
-SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
+NEVER_READY_IMAGE = PAUSE_IMAGE  # on the node: nothing is ever pulled
+SLOW_IMAGE = SLOW_ECHO_IMAGE  # http-echo that answers in 250 ms
 BAD_ROLLOUT_TIMEOUT = "15"
 ENDPOINTS_PROPAGATION_SECONDS = 2
 GATE_SECONDS = "5"

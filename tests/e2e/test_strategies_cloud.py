@@ -24,10 +24,10 @@ from pulumi import automation as auto
 from components.traffic import SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
+from demo_orq.cluster_settings import SLOW_ECHO_IMAGE
 from demo_orq.kube import kubectl_json, ready_pods
 from demo_orq.rollback import rollback
 from demo_orq.stacks import set_config, switch_strategy
-from tests.cluster.helpers import cluster_setting
 from tests.e2e.layouts import far_api_server, unreachable_node_ports
 from tests.sandbox import (
     SANDBOXES,
@@ -45,7 +45,7 @@ REPLICAS = 4
 V1, V2, V3 = facts.V1_MESSAGE, facts.V2_MESSAGE, "Hola desde K8s v3"
 RATE = 100
 API_DELAY_SECONDS = 0.05
-SLOW_IMAGE = cluster_setting("SLOW_ECHO_IMAGE")  # http-echo that answers in 250 ms
+SLOW_IMAGE = SLOW_ECHO_IMAGE  # http-echo that answers in 250 ms
 FAST_P99_MS = "40"
 """Under what the requests take through the far API server (over 50 ms), over what a fast
 version needs (a few ms)."""

@@ -1,0 +1,60 @@
+"""The local cluster's settings (addresses, names, images, ports), read from cluster/settings.env,
+the one file where they are written; cluster/lib.sh sources the same file.
+
+What lib.sh computes from them (APISERVER_URL, the add-ons' images from their go.mod) and what a
+DEMO_ORQ_* variable overrides (the state dir, the cache) are bash's alone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+from .facts import PROJECT_DIR
+
+SETTINGS_FILE: Final = PROJECT_DIR / "cluster" / "settings.env"
+
+_ASSIGNMENT = re.compile(r"(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>[^\s\"'`$\\#;&|<>(){}]*)")
+"""NAME=value with a value bash reads as it is written: no spaces, quotes, $ or shell syntax."""
+
+
+class SettingsError(ValueError):
+    """A line of the settings file that both languages would not read alike."""
+
+
+def read_settings(path: Path = SETTINGS_FILE) -> dict[str, str]:
+    """Every NAME=value of `path`, in order; blank and `#` lines are skipped."""
+    settings: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        assignment = _ASSIGNMENT.fullmatch(line)
+        if assignment is None:
+            raise SettingsError(
+                f"{path}:{number}: {line!r} (accepted: NAME=value, the value without spaces, "
+                "quotes, $ or other shell syntax; or a # comment line)"
+            )
+        name, value = assignment["name"], assignment["value"]
+        if name in settings:
+            raise SettingsError(f"{path}:{number}: {name} is set twice")
+        settings[name] = value
+    return settings
+
+
+SETTINGS: Final = read_settings()
+
+KUBE_VERSION: Final = SETTINGS["KUBE_VERSION"]
+NODE_NAME: Final = SETTINGS["NODE_NAME"]
+NODE_IP: Final = SETTINGS["NODE_IP"]
+POD_CIDR: Final = SETTINGS["POD_CIDR"]
+SERVICE_CIDR: Final = SETTINGS["SERVICE_CIDR"]
+SERVICE_API_IP: Final = SETTINGS["SERVICE_API_IP"]
+"""The `kubernetes` Service's address."""
+PAUSE_IMAGE: Final = SETTINGS["PAUSE_IMAGE"]
+"""On the node, never pulled: a container of it never answers HTTP."""
+ECHO_IMAGE: Final = SETTINGS["ECHO_IMAGE"]
+SLOW_ECHO_IMAGE: Final = SETTINGS["SLOW_ECHO_IMAGE"]
+"""http-echo that takes SLOW_ECHO_DELAY to answer `/`."""
+NETCHECK_IMAGE: Final = SETTINGS["NETCHECK_IMAGE"]
+"""DNS + HTTP from inside a pod, printed as JSON."""
