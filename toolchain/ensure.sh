@@ -6,7 +6,7 @@
 #   - the Pulumi CLI at the pinned version: an installed one is used as it is, else it is
 #     built from the Go module proxy into the cache, with a Python language host beside it;
 #   - the pulumi-resource-kubernetes plugin at the version the SDK asks for;
-#   - actionlint, which checks .github/workflows/;
+#   - actionlint, which checks .github/workflows/, and shellcheck (Debian's), the scripts;
 #   - with `--with helm` only, Helm for the benchmark (CI does not need it).
 # Running it twice is a no-op. Then `source toolchain/env.sh` puts them on PATH.
 #   usage: toolchain/ensure.sh [--with helm]
@@ -117,6 +117,13 @@ ensure_kubernetes_provider() {
   log "plugin kubernetes $PULUMI_KUBERNETES_VERSION installed"
 }
 
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null && return
+  log "installing shellcheck (Debian's package), which checks the project's bash scripts"
+  apt-get install -y -qq --no-install-recommends shellcheck >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }
+}
+
 # `--with helm` asks for Helm too: the only optional tool.
 with_helm=false
 while [[ $# -gt 0 ]]; do
@@ -135,6 +142,7 @@ ensure_project_installed
 ensure_pulumi_cli
 ensure_kubernetes_provider
 "$toolchain_root/build-go.sh" actionlint
+ensure_shellcheck
 if [[ "$with_helm" == true ]]; then
   "$toolchain_root/build-go.sh" helm
 fi

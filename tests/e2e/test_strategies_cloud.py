@@ -1,14 +1,14 @@
 """The strategies on a cluster that the operator reaches only through its API server, far away
 (EKS, GKE, AKS), laid out on the local cluster: every node port of the sandbox is dropped for
 this machine's own packets, and the stack's kubeconfig reaches the API server through a proxy
-that holds each request for 50 ms. The gate, the stepped canary and the checks go through the
+that holds each request for 75 ms. The gate, the stepped canary and the checks go through the
 API server alone; the users' 100 requests per second go to the Service's cluster IP, as
 in-cluster clients' (or a load balancer's) would. Every request is counted, none retried.
 
 In order, on one throwaway stack: BlueGreen v1 -> v2 into green (its gate passes a fast version
-behind a p99 threshold lower than the hop) -> switch -> rollback; a slow version refused by the
-gate; Canary at 50% with the gate -> abort; a stepped canary that aborts a slow version by
-itself, and one that promotes a good version.
+behind a p99 threshold lower than the hop) -> switch -> rollback; Canary at 50% with the gate ->
+abort; a stepped canary that aborts a slow version by itself (its gate), and one that promotes a
+good version.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ pytestmark = pytest.mark.e2e
 SANDBOX = SANDBOXES["strategies-cloud"]
 NAMESPACE = SANDBOX.namespace
 REPLICAS = 4
-V1, V2, V3 = facts.V1_MESSAGE, facts.V2_MESSAGE, "Hola desde K8s v3"
+V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 RATE = 100
-API_DELAY_SECONDS = 0.05
+API_DELAY_SECONDS = 0.075
 SLOW_IMAGE = SLOW_ECHO_IMAGE  # http-echo that answers in 250 ms
-FAST_P99_MS = "40"
-"""Under what the requests take through the far API server (over 50 ms), over what a fast
-version needs (a few ms)."""
+FAST_P99_MS = "60"
+"""Under what every request takes through the far API server (over 75 ms), over what a fast
+version needs (a few ms): the gate passes it only if it takes the hop off."""
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_the_node_ports_are_out_of_reach_and_blue_green_deploys(stack: auto.Stac
 
 def test_a_fast_version_passes_a_gate_stricter_than_the_hop(stack: auto.Stack) -> None:
     set_config(stack, greenMessage=V2, gateMaxP99Ms=FAST_P99_MS)
-    report, error = up_under_load(stack, "v2 into green (idle), p99 < 40 ms")
+    report, error = up_under_load(stack, "v2 into green (idle), p99 < 60 ms")
 
     assert error is None, error
     assert report.failures == [] and answers(report) == {V1}
@@ -123,7 +123,7 @@ def test_a_fast_version_passes_a_gate_stricter_than_the_hop(stack: auto.Stack) -
 
 
 def test_switching_to_green_and_rolling_back_lose_no_request(stack: auto.Stack) -> None:
-    set_config(stack, liveColor="green")
+    set_config(stack, liveColor="green", gateMaxP99Ms="500")
     report, error = up_under_load(stack, "switch to green")
     assert error is None, error
     assert report.failures == []
@@ -137,17 +137,6 @@ def test_switching_to_green_and_rolling_back_lose_no_request(stack: auto.Stack) 
     assert load.report.failures == []
     assert stack.outputs()["liveColor"].value == "blue"
     assert load.report.answers[-1].body == V1 + "\n"
-
-
-def test_a_slow_version_is_refused_by_the_gate(stack: auto.Stack) -> None:
-    set_config(stack, greenMessage=V3, greenImage=SLOW_IMAGE, liveColor="green",
-               gateMaxP99Ms="150")  # fmt: skip
-    report, error = up_under_load(stack, "switch to a slow v3, p99 < 150 ms")
-
-    assert error is not None and "analysis gate failed for the candidate green" in error, error
-    assert report.failures == [] and answers(report) == {V1}
-    rollback(stack, None, on_output=print)
-    assert stack.outputs()["liveColor"].value == "blue"
 
 
 def test_a_canary_at_50_percent_behind_the_gate_then_its_abort(stack: auto.Stack) -> None:
@@ -188,7 +177,7 @@ def test_a_stepped_canary_aborts_a_slow_version_and_promotes_a_good_one(
     assert stack.get_all_config()[f"{facts.PROJECT}:canaryWeight"].value == "0"
 
     set_config(stack, canaryImage="")
-    good = stepped_canary.Plan((50, 100), V2, None, 0, 2)
+    good = stepped_canary.Plan((100,), V2, None, 0, 2)
     with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
         promoted = stepped_canary.run(stack, good)
         time.sleep(3)
