@@ -12,21 +12,28 @@ fi
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Up to date when the tarball is newer than every file of its source and than make-image.py.
-up_to_date() {  # out src
-  [[ -f "$1" ]] || return 1
-  [[ -z "$(find "$2" "$CLUSTER_DIR/images/make-image.py" -newer "$1" -print -quit)" ]]
+# What an image is made of: its sources, make-image.py, its tag, its flags and the Go release.
+# The tarball is kept while they stay the same, whatever their files' times (a fresh clone).
+inputs_sum() {  # src tag ldflags
+  {
+    (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    sha256sum < "$CLUSTER_DIR/images/make-image.py"
+    echo "$2 $3 $GO_TOOLCHAIN_FOR_KUBE"
+  } | sha256sum | cut -d' ' -f1
 }
 
 build_image() {  # name tag dest-path-in-image go-package [ldflags] [source folder in images/]
   local name=$1 tag=$2 dest=$3 package=$4 ldflags="-s -w ${5:-}" src="$CLUSTER_DIR/images/${6:-$1}"
-  local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin" start=$SECONDS
-  up_to_date "$out" "$src" && return 0
+  local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin" start=$SECONDS sum
+  sum="$(inputs_sum "$src" "$tag" "$ldflags")"
+  [[ -f "$out" && "$(cat "$out.inputs" 2>/dev/null)" == "$sum" ]] && return 0
   log "building image $tag (go build $package)"
+  # -buildvcs=false: the same sources make the same binary in any checkout, so the same image.
   (cd "$src" && GOTOOLCHAIN="$GO_TOOLCHAIN_FOR_KUBE" GOFLAGS=-mod=readonly CGO_ENABLED=0 \
-     go build -trimpath -ldflags "$ldflags" -o "$bin" "$package")
+     go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin" "$package")
   python3 "$CLUSTER_DIR/images/make-image.py" --tag "$tag" --binary "$bin" --dest "$dest" --out "$out.tmp"
   mv "$out.tmp" "$out"
+  echo "$sum" > "$out.inputs"
   rm -f "$bin"
   log "built image $tag in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
 }

@@ -285,14 +285,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sloAvailabilityPercent",
         readers.NUMBER,
-        "Availability objective that python -m demo_orq report marks its figures against",
+        "Availability objective that demo-orq report marks its figures against",
         own_rule=Rule("a percentage from 0 to 100, e.g. 99.9", number_between(0, 100)),
         own_default=Slo.availability_percent,
     ),
     Setting(
         "sloP99Ms",
         readers.INTEGER,
-        "Objective for the p99 latency that python -m demo_orq report marks its figures against",
+        "Objective for the p99 latency that demo-orq report marks its figures against",
         own_rule=Rule("an integer number of milliseconds, 1 to 60000", integer_between(1, 60_000)),
         own_default=Slo.p99_ms,
     ),

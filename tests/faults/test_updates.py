@@ -2,7 +2,7 @@
 the NodePort (every request counted, none retried):
 
 - `pulumi up` killed (SIGKILL) in the middle of a v2 rollout: the next `pulumi up` says the stack
-  is locked by the dead run and names `pulumi cancel`; the recovery the README documents
+  is locked by the dead run and names `pulumi cancel`; the recovery docs/testing.md documents
   (`pulumi cancel`, `pulumi refresh`, `pulumi up`) clears the pending operation and converges,
   with no orphan or duplicate object and the earlier history intact. The service never fails.
 - two `pulumi up` at once on the same stack: the second is refused by the backend's lock with a
