@@ -1,117 +1,26 @@
 """Every rule of the policy pack (policy/), on hand-written objects as the engine hands them over
-(Kubernetes field names): each one passes a compliant object and refuses its violation."""
+(Kubernetes field names): the pack, the kinds it checks, its messages, and the rules beside
+security (probes, images, namespaces, advisories); each passes a compliant object and refuses its
+violation."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-)
-from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy.rules import POLICIES
 from policy.rules.images import unpinned_reason
-
-POLICIES_BY_NAME = {policy.name: policy for policy in POLICIES}
-MANDATORY = {
-    policy.name for policy in POLICIES if policy.enforcement_level == EnforcementLevel.MANDATORY
-}
-ADVISORY = {
-    policy.name for policy in POLICIES if policy.enforcement_level == EnforcementLevel.ADVISORY
-}
-DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""How the engine marks a string that is not known yet during a preview."""
-
-
-def compliant_pod_spec() -> dict[str, Any]:
-    """A pod spec that follows every rule: the demo's own, as components/ declares it."""
-    return {
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "automountServiceAccountToken": False,
-        "containers": [
-            {
-                "name": "app",
-                "image": "hashicorp/http-echo:0.2.3",
-                "ports": [{"containerPort": 8080}],
-                "resources": {
-                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                    "limits": {"cpu": "200m", "memory": "128Mi"},
-                },
-                "livenessProbe": {"httpGet": {"path": "/", "port": 8080}},
-                "readinessProbe": {"httpGet": {"path": "/", "port": 8080}},
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "capabilities": {"drop": ["ALL"]},
-                    "readOnlyRootFilesystem": True,
-                },
-            }
-        ],
-    }
-
-
-def deployment(
-    mutate: Callable[[dict[str, Any]], None] = lambda pod: None, replicas: int | None = 3
-) -> dict[str, Any]:
-    pod = compliant_pod_spec()
-    mutate(pod)
-    spec: dict[str, Any] = {
-        "selector": {"matchLabels": {"app": "hello-api"}},
-        "template": {"metadata": {"labels": {"app": "hello-api"}}, "spec": pod},
-    }
-    if replicas is not None:
-        spec["replicas"] = replicas
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "hello-api"},
-        "spec": spec,
-    }
-
-
-def container(pod: dict[str, Any]) -> dict[str, Any]:
-    first: dict[str, Any] = pod["containers"][0]
-    return first
-
-
-def violations(
-    policy_name: str,
-    props: dict[str, Any],
-    resource_type: str = DEPLOYMENT,
-    pulumi_name: str = "hello",
-) -> list[str]:
-    """What one policy reports about one resource, through its real validate callback."""
-    policy = POLICIES_BY_NAME[policy_name]
-    assert isinstance(policy, ResourceValidationPolicy)
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    args = ResourceValidationArgs(
-        resource_type,
-        unknown_checking_proxy(copy.deepcopy(props)),
-        f"urn:pulumi:test::demo-orq::{resource_type}::{pulumi_name}",
-        pulumi_name,
-        options,
-        None,
-    )
-    reported: list[str] = []
-    policy.validate(args, lambda message, urn=None: reported.append(message))
-    return reported
-
-
-def all_violations(props: dict[str, Any], resource_type: str = DEPLOYMENT) -> dict[str, list[str]]:
-    found = {name: violations(name, props, resource_type) for name in POLICIES_BY_NAME}
-    return {name: messages for name, messages in found.items() if messages}
+from tests.policy.objects import (
+    ADVISORY,
+    DEPLOYMENT,
+    MANDATORY,
+    UNKNOWN,
+    all_violations,
+    compliant_pod_spec,
+    container,
+    deployment,
+    violations,
+)
 
 
 def test_the_pack_has_the_mandatory_and_advisory_rules():
@@ -212,164 +121,6 @@ def test_an_object_without_a_known_name_is_named_by_its_pulumi_name():
     props["metadata"]["name"] = UNKNOWN
     (message,) = violations("image-pinned-by-tag-or-digest", props, pulumi_name="web")
     assert message.startswith("Deployment 'web':")
-
-
-# Each mandatory rule: (rule, change of the compliant pod that violates it, words of the message).
-VIOLATIONS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    (
-        "pod-security-run-as-non-root",
-        lambda pod: pod["securityContext"].pop("runAsNonRoot"),
-        "may run as root",
-    ),
-    (
-        "pod-security-run-as-non-root",
-        lambda pod: container(pod)["securityContext"].update(runAsNonRoot=False),
-        "may run as root",
-    ),
-    (
-        "pod-security-run-as-non-root",
-        lambda pod: pod["securityContext"].update(runAsUser=0),
-        "runAsUser is 0",
-    ),
-    (
-        "pod-security-run-as-non-root",
-        lambda pod: container(pod)["securityContext"].update(runAsUser=0),
-        "runAsUser 0",
-    ),
-    (
-        "pod-security-no-privilege-escalation",
-        lambda pod: container(pod)["securityContext"].update(allowPrivilegeEscalation=True),
-        "allowPrivilegeEscalation true (must be false)",
-    ),
-    (
-        "pod-security-drop-all-capabilities",
-        lambda pod: container(pod)["securityContext"].pop("capabilities"),
-        "does not drop all capabilities",
-    ),
-    (
-        "pod-security-drop-all-capabilities",
-        lambda pod: container(pod)["securityContext"]["capabilities"].update(
-            add=["NET_ADMIN", "NET_BIND_SERVICE"]
-        ),
-        "adds capabilities ['NET_ADMIN']",
-    ),
-    (
-        "pod-security-seccomp-profile",
-        lambda pod: pod["securityContext"].pop("seccompProfile"),
-        "has no seccomp profile",
-    ),
-    (
-        "pod-security-seccomp-profile",
-        lambda pod: container(pod)["securityContext"].update(seccompProfile={"type": "Unconfined"}),
-        "seccompProfile.type Unconfined",
-    ),
-    (
-        "pod-security-seccomp-profile",
-        lambda pod: pod["securityContext"].update(seccompProfile={"type": "Unconfined"}),
-        "spec.template.spec.securityContext.seccompProfile.type is Unconfined",
-    ),
-    (
-        "pod-security-not-privileged",
-        lambda pod: container(pod)["securityContext"].update(privileged=True),
-        "is privileged",
-    ),
-    (
-        "pod-security-no-host-namespaces",
-        lambda pod: pod.update(hostNetwork=True),
-        "spec.template.spec.hostNetwork",
-    ),
-    (
-        "pod-security-no-host-namespaces",
-        lambda pod: pod.update(hostPID=True),
-        "spec.template.spec.hostPID",
-    ),
-    (
-        "pod-security-no-host-namespaces",
-        lambda pod: pod.update(hostIPC=True),
-        "spec.template.spec.hostIPC",
-    ),
-    (
-        "pod-security-volume-types",
-        lambda pod: pod.update(volumes=[{"name": "root", "hostPath": {"path": "/"}}]),
-        "volume 'root' (spec.template.spec.volumes[0]) is a hostPath volume",
-    ),
-    (
-        "pod-security-volume-types",
-        lambda pod: pod.update(volumes=[{"name": "n", "nfs": {"server": "x"}}]),
-        "is of type nfs",
-    ),
-    (
-        "pod-security-no-host-ports",
-        lambda pod: container(pod)["ports"][0].update(hostPort=8080),
-        "opens hostPort 8080",
-    ),
-    (
-        "container-requests-and-limits",
-        lambda pod: container(pod)["resources"].pop("limits"),
-        "has no resources limits.cpu, limits.memory",
-    ),
-    (
-        "container-requests-and-limits",
-        lambda pod: container(pod)["resources"]["requests"].pop("memory"),
-        "has no resources requests.memory",
-    ),
-    (
-        "container-requests-and-limits",
-        lambda pod: pod.update(
-            initContainers=[{**container(pod), "name": "init", "resources": {}}]
-        ),
-        "container 'init' (spec.template.spec.initContainers[0]) has no resources",
-    ),
-    (
-        "container-liveness-and-readiness-probes",
-        lambda pod: container(pod).pop("livenessProbe"),
-        "has no livenessProbe",
-    ),
-    (
-        "container-liveness-and-readiness-probes",
-        lambda pod: (container(pod).pop("livenessProbe"), container(pod).pop("readinessProbe")),
-        "has no livenessProbe and no readinessProbe",
-    ),
-    (
-        "image-pinned-by-tag-or-digest",
-        lambda pod: container(pod).update(image="nginx:latest"),
-        "uses image 'nginx:latest', whose tag :latest moves",
-    ),
-    (
-        "image-pinned-by-tag-or-digest",
-        lambda pod: container(pod).update(image="registry:5000/team/app"),
-        "without a tag",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    "rule, violate, expected", VIOLATIONS, ids=[f"{v[0]}-{i}" for i, v in enumerate(VIOLATIONS)]
-)
-def test_each_mandatory_rule_refuses_its_violation_and_only_that_rule_does(rule, violate, expected):
-    found = all_violations(deployment(violate))
-    assert set(found) - ADVISORY == {rule}, found
-    assert any(expected in message for message in found[rule]), found[rule]
-    assert all("Fix: " in message for message in found[rule]), found[rule]
-
-
-def test_every_mandatory_workload_rule_has_a_violation_case():
-    assert {rule for rule, _, _ in VIOLATIONS} == MANDATORY - {
-        "namespace-enforces-pod-security-restricted"
-    }
-
-
-def test_init_containers_are_held_to_the_security_rules():
-    init = {
-        "name": "init",
-        "image": "busybox:1.36",
-        "resources": container(compliant_pod_spec())["resources"],
-    }
-    found = all_violations(deployment(lambda pod: pod.update(initContainers=[init])))
-    assert {"pod-security-no-privilege-escalation", "pod-security-drop-all-capabilities"} <= set(
-        found
-    )
-    assert "container-liveness-and-readiness-probes" not in found
 
 
 @pytest.mark.parametrize(
