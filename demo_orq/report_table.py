@@ -26,7 +26,7 @@ def probe_rows(probe: ProbeFigures, slo: Slo) -> list[tuple[str, str, str]]:
         (
             "probe",
             f"{probe.requests} requests in {probe.seconds:.0f} s "
-            f"({probe.requests_per_second:.1f}/s) {probe.measured}",
+            f"({probe.requests_per_second:.1f}/s), as said below the table",
             "",
         ),
         (
@@ -131,4 +131,5 @@ def table(report: Report) -> str:
         lines.append(f"{name:<{widths[0]}}  {value:<{widths[1]}}  {slo}".rstrip())
         if index == 0:
             lines.append(f"{'-' * widths[0]}  {'-' * widths[1]}  ---")
+    lines.append(f"The probe's requests went {report.probe.measured}.")
     return "\n".join(lines)

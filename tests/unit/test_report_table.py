@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from demo_orq import events
@@ -28,3 +29,13 @@ def test_the_table_has_every_figure_and_marks_the_slo(tmp_path: Path):
 def test_the_table_shows_the_mttr_when_events_were_recorded(tmp_path: Path):
     recorded = [events.Event("heal", 3.0, 0.0), events.Event("heal", 5.0, 0.0)]
     assert "4.0 s over 2 events (heal 4.0 s)" in table(a_report(tmp_path, recorded))
+
+
+def test_how_the_probe_was_measured_is_said_once_below_the_table(tmp_path: Path):
+    report = a_report(tmp_path)
+    report = replace(report, probe=replace(report.probe, measured="through the API server X"))
+
+    printed = table(report).splitlines()
+
+    assert printed[-1] == "The probe's requests went through the API server X."
+    assert not any("through the API server" in line for line in printed[:-1])
