@@ -115,7 +115,7 @@ def test_a_drift_check_sees_no_drift_at_any_moment_of_a_scale(
     # The autoscaler's own move, made at once and large (what it does: a scale of the
     # Deployment), so that several new pods stay unready for seconds; it moves back by itself.
     kubectl("-n", NAMESPACE, "scale", "deployment", DEPLOYMENT, f"--replicas={MAX_REPLICAS}")
-    checked_under_way = [drift_check(project, stack, f"{n} of the scale-up") for n in range(3)]
+    checked_under_way = [drift_check(project, stack, f"{n} of the scale-up") for n in range(2)]
     assert any(checked_under_way), "no drift check ran while the new pods were coming up"
 
     wait_until(lambda: replicas() == 1, 120, "the autoscaler to scale back down", interval=0.5)
