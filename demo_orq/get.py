@@ -13,17 +13,12 @@ from collections.abc import Sequence
 from components.traffic import wait_for_answer
 
 from .cli import command_parser
-from .stacks import reach, select_stack
+from .stacks import add_service_argument, reach, select_stack
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = command_parser("get")
-    parser.add_argument(
-        "--service",
-        choices=("app", "preview", "canary"),
-        default="app",
-        help="app (what users reach), preview (BlueGreen's idle color) or canary",
-    )
+    add_service_argument(parser, "the Service to ask")
     parser.add_argument(
         "--wait",
         type=float,

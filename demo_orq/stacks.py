@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
+from typing import get_args
 
 import yaml
 from pulumi import automation as auto
@@ -47,6 +48,17 @@ def project_folder(start: Path) -> Path:
         if is_this_project(candidate / "Pulumi.yaml"):
             return candidate
     return PROJECT_DIR
+
+
+def add_service_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--service`: which of the stack's Services (`what` it is used for, in the help)."""
+    parser.add_argument(
+        "--service",
+        choices=get_args(ServiceRole),
+        default="app",
+        help=f"{what}: app (what users reach, the default), preview (BlueGreen's idle color) or "
+        "canary (the canary pods alone)",
+    )
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

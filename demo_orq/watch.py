@@ -22,7 +22,7 @@ from components.traffic import SteadyLoad, Target, TrafficReport, direct_url
 
 from .cli import command_parser, run_command
 from .cluster_settings import POD_CIDR, SERVICE_CIDR
-from .stacks import reach, select_stack
+from .stacks import add_service_argument, reach, select_stack
 
 RATE = 50
 SECONDS_AFTER = 3.0
@@ -103,12 +103,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = command_parser(
         "watch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--service",
-        choices=("app", "preview", "canary"),
-        default="app",
-        help="the stack's Service to watch (default: app, the one users reach)",
-    )
+    add_service_argument(parser, "the Service to watch")
     parser.add_argument(
         "--url", type=watched_url, help="watch this URL of this machine instead of the stack"
     )

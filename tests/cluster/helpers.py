@@ -22,6 +22,17 @@ from demo_orq.kube import (
     wait_until,
 )
 
+COMPONENTS = (
+    "etcd",
+    "containerd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+)
+"""The local cluster's components, in the order cluster/steps/ starts them."""
+
 
 def require_cluster() -> Object:
     """The cluster's single node once the API server answers; fails with the fix otherwise."""

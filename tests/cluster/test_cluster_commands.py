@@ -10,18 +10,9 @@ import pytest
 
 from demo_orq.cluster_settings import KUBE_VERSION, NODE_NAME
 from demo_orq.facts import PROJECT_DIR
+from tests.cluster.helpers import COMPONENTS
 
 pytestmark = pytest.mark.cluster
-
-COMPONENTS = (
-    "etcd",
-    "containerd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-)
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess:

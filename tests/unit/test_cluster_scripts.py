@@ -20,20 +20,12 @@ import pytest
 from components.defaults import IMAGE
 from demo_orq.cluster_settings import SETTINGS, SETTINGS_FILE, SettingsError, read_settings
 from demo_orq.facts import PROJECT_DIR
+from tests.cluster.helpers import COMPONENTS
 
 CLUSTER_DIR = PROJECT_DIR / "cluster"
 STEP_FILES = sorted(path.name for path in (CLUSTER_DIR / "steps").iterdir())
 STEP_FILE = re.compile(r"(?P<number>\d\d)-(?P<name>[a-z0-9]+(-[a-z0-9]+)*)\.sh")
 SCRIPTS = sorted(CLUSTER_DIR.rglob("*.sh"))
-COMPONENTS = [
-    "etcd",
-    "containerd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-]
 STUBS = r"""
 for fn in $(compgen -A function step_); do eval "$fn() { echo $fn; }"; done
 for fn in start_component stop_components stop_all clean_host kill_leftovers import_images \
@@ -121,7 +113,7 @@ def test_up_on_a_healthy_cluster_runs_no_step_and_imports_the_images_a_newer_che
 def test_the_components_are_the_steps_that_start_a_process_in_their_order(tmp_path: Path):
     listed = sourced_cluster_sh(tmp_path, 'printf "%s\\n" "${COMPONENTS[@]}"')
 
-    assert listed.stdout.splitlines() == COMPONENTS, listed.stderr
+    assert listed.stdout.splitlines() == list(COMPONENTS), listed.stderr
     for component in COMPONENTS:
         assert f"-{component}.sh" in " ".join(STEP_FILES)
 
