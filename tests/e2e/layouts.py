@@ -100,15 +100,30 @@ class SlowProxy:
 
 
 async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
-    try:
-        while data := await reader.read(65536):
-            if delay:
-                await asyncio.sleep(delay)
+    """Passes what `reader` receives on to `writer`, each chunk `delay` seconds after it came: a
+    delay line (a request sent in several chunks is held `delay` once, as by a long link)."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def deliver() -> None:
+        while True:
+            due, data = await line.get()
+            if not data:
+                return
+            await asyncio.sleep(max(0.0, due - loop.time()))
             writer.write(data)
             await writer.drain()
+
+    delivering = asyncio.create_task(deliver())
+    try:
+        while data := await reader.read(65536):
+            line.put_nowait((loop.time() + delay, data))
     except (ConnectionError, OSError):
         pass
     finally:
+        line.put_nowait((loop.time() + delay, b""))
+        with contextlib.suppress(ConnectionError, OSError):
+            await delivering
         writer.close()
 
 
