@@ -3,7 +3,7 @@
 from .args import HelloAppArgs
 from .hello_app import HelloApp
 from .rules import InvalidArgsError
-from .shared_args import AutoscaleArgs, ClusterAccess
+from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs
 from .strategies import BlueGreen, Canary, GateArgs, Recreate, RollingUpdate, Strategy
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Canary",
     "ClusterAccess",
     "GateArgs",
+    "GatewayArgs",
     "HelloApp",
     "HelloAppArgs",
     "InvalidArgsError",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import defaults
 from .cross_checks import cross_field_problems
 from .rules import Rule, field_problems, instance_of, integer_between, or_none, refuse
-from .shared_args import AutoscaleArgs, ClusterAccess
+from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs
 from .strategies import STRATEGIES, STRATEGY_NAMES, RollingUpdate, Strategy, Version
 from .values import (
     COUNT_OR_PERCENT,
@@ -75,6 +75,10 @@ class HelloAppArgs:
     autoscale: AutoscaleArgs = field(default_factory=AutoscaleArgs)
     """Autoscaling on CPU (off by default)."""
 
+    gateway: GatewayArgs = field(default_factory=GatewayArgs)
+    """An HTTPS entry through the Gateway API, where Canary and BlueGreen then route (off by
+    default)."""
+
     pdb_min_available: IntOrPercent | None = None
     """A PodDisruptionBudget for the app's pods: how many (or what percent) stay available while
     a node is drained; None: no budget."""
@@ -120,6 +124,7 @@ RULES: dict[str, Rule] = {
     "min_ready_seconds": seconds_between(0, 600),
     "rollout_timeout_seconds": seconds_between(10, 3600),
     "autoscale": Rule("an AutoscaleArgs", instance_of(AutoscaleArgs)),
+    "gateway": Rule("a GatewayArgs", instance_of(GatewayArgs)),
     "pdb_min_available": Rule(
         f"{COUNT_OR_PERCENT.accepted}, or none for no budget", or_none(COUNT_OR_PERCENT.accepts)
     ),

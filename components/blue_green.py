@@ -5,6 +5,10 @@ Order, kept by the resource graph so that no request fails: both colors' pods ar
 Deployments' awaits), then the analysis gate passes the candidate, then the Services switch
 their selectors; old objects (of another strategy) are deleted last, by the engine. Switching
 back changes the selectors only: no pod restarts while the idle color is warm.
+
+With a gateway, `<service_name>-blue` and `-green` select one color each, for good, and the
+switch is the route's: the gateway sends the next request to the new color, with no wait for
+kube-proxy on each node. `X-Preview: true` reaches the idle color through the same host name.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pulumi_kubernetes as k8s
 from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, idle_color, settings
+from .gateway import Backend, Entry, HeaderRule, Routing
 from .names import COLORS, Color, role_service_name
 from .service import app_service, service_url
 from .strategies import BlueGreen
@@ -46,7 +51,44 @@ def deploy_blue_green(
         depends_on=serve_after,
     )
     outputs["preview_url"] = service_url(preview, args.url_host)
-    return Workload(color_selector(args, live), serve_after, outputs)
+    if home.entry is not None:
+        color_route(parent, name, home, args, home.entry, live, serve_after)
+    return Workload(color_selector(args, live), serve_after, outputs, routed=home.entry is not None)
+
+
+PREVIEW_HEADER = "X-Preview"
+
+
+def color_route(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    entry: Entry,
+    live: Color,
+    after: list[pulumi.Resource],
+) -> k8s.apiextensions.CustomResource:
+    """The route to the live color's Service, and to the idle one's with the preview header."""
+    services = {
+        color: app_service(
+            parent,
+            role_service_name(name, color),
+            role_service_name(args.service_name, color),
+            home.namespace,
+            color_selector(args, color),
+            None,
+        )
+        for color in COLORS
+    }
+    routing = Routing(
+        [Backend(role_service_name(args.service_name, live))],
+        [
+            HeaderRule(
+                PREVIEW_HEADER, "true", role_service_name(args.service_name, idle_color(live))
+            )
+        ],
+    )
+    return entry.route(parent, name, args.service_name, routing, [*services.values(), *after])
 
 
 def color_selector(args: HelloAppArgs, color: str) -> dict[str, str]:

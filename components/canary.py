@@ -1,26 +1,39 @@
 """Canary: the stable Deployment keeps the name `<deployment_name>` of RollingUpdate (so switching
 between the two needs no migration) and runs the app's message and image; `<deployment_name>-
-canary` runs the canary's version on ceil(replicas x weight / 100) of the pods. The app's Service
-selects both, so traffic splits by pod count, per connection; `<service_name>-canary` selects the
-canary pods alone, and the analysis gate probes it once they are Ready."""
+canary` runs the canary's version on ceil(replicas x weight / 100) pods. `<service_name>-canary`
+selects the canary pods alone, and the analysis gate probes it once they are Ready.
+
+Without a gateway the app's Service selects both Deployments, so traffic splits by pod count, per
+connection (the stable pods give up the canary's share). With one, the route splits requests:
+exactly `weight` percent to the canary, `X-Canary: always`/`never` to one side; the stable
+Deployment keeps every one of its pods until a promotion, behind `<service_name>-stable`.
+"""
 
 from __future__ import annotations
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
 from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, settings
+from .gateway import Backend, Entry, HeaderRule, Routing
 from .names import role_service_name
 from .service import app_service, service_url
 from .strategies import Canary
 from .workload import Home, Workload
+
+CANARY_HEADER = "X-Canary"
+TRACK = "track"
+"""The label that tells the canary pods (`canary`) from the stable ones (`stable`, with a
+gateway: the stable Deployment's selector leaves it out, so adding it changes no selector)."""
 
 
 def deploy_canary(
     parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs, canary: Canary
 ) -> Workload:
     """`canary`: the strategy, `args.strategy`."""
+    entry = home.entry
     canary_pods = canary.pods(args.replicas)
     stable = app_deployment(
         parent,
@@ -28,11 +41,25 @@ def deploy_canary(
         home,
         args,
         labels=app_labels(args),
-        replicas=args.replicas - canary_pods,
+        pod_labels={TRACK: "stable"} if entry else None,
+        replicas=args.replicas if entry else args.replicas - canary_pods,
         version=args.version(),
         autoscaled=True,
     )
-    canary_labels = {**app_labels(args), "track": "canary"}
+    canary_labels = {**app_labels(args), TRACK: "canary"}
+    canary_service_name = role_service_name(args.service_name, "canary")
+    canary_service = app_service(
+        parent,
+        role_service_name(name, "canary"),
+        canary_service_name,
+        home.namespace,
+        canary_labels,
+        canary.node_port,
+    )
+    route = None
+    if entry is not None and canary_pods == 0:
+        # No canary pods in this version: the route lets go of them before they stop.
+        route = canary_route(parent, name, home, args, entry, canary, after=[stable])
     canary_deployment = app_deployment(
         parent,
         name,
@@ -44,21 +71,14 @@ def deploy_canary(
         version=canary.version(args.version()),
         # The stable pods are Ready before the canary shrinks (an abort, a promotion): the
         # app never runs out of serving pods.
-        depends_on=[stable],
-    )
-    canary_service_name = role_service_name(args.service_name, "canary")
-    canary_service = app_service(
-        parent,
-        role_service_name(name, "canary"),
-        canary_service_name,
-        home.namespace,
-        canary_labels,
-        canary.node_port,
+        depends_on=[stable] + ([route] if route else []),
     )
     outputs = {
         "canary_url": service_url(canary_service, args.url_host),
-        "canary_effective_weight": pulumi.Output.from_input(effective_weight(args, canary)),
+        "canary_effective_weight": pulumi.Output.from_input(effective_weight(args, canary, entry)),
+        "canary_split": pulumi.Output.from_input(split_said(args, canary, entry)),
     }
+    route_after: list[pulumi.Resource] = [stable, canary_deployment, canary_service]
     if canary.gate.seconds > 0:
         gate = AnalysisGate(
             f"{name}-gate",
@@ -76,9 +96,55 @@ def deploy_canary(
             secret_versions=args.secret_message,
         )
         outputs["gate_result"] = gate.result
-    return Workload(selector=app_labels(args), outputs=outputs)
+        route_after.append(gate)
+    if entry is not None and route is None:
+        # Canary pods in this version: Ready (and analysed) before the route sends them more.
+        canary_route(parent, name, home, args, entry, canary, after=route_after)
+    return Workload(selector=app_labels(args), outputs=outputs, routed=entry is not None)
 
 
-def effective_weight(args: HelloAppArgs, canary: Canary) -> float:
-    """The share of the pods, in percent, that really run the canary (pods are whole)."""
+def canary_route(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    entry: Entry,
+    canary: Canary,
+    after: list[pulumi.Resource],
+) -> k8s.apiextensions.CustomResource:
+    stable_name = role_service_name(args.service_name, "stable")
+    canary_name = role_service_name(args.service_name, "canary")
+    stable_service = app_service(
+        parent,
+        role_service_name(name, "stable"),
+        stable_name,
+        home.namespace,
+        {**app_labels(args), TRACK: "stable"},
+        None,
+    )
+    routing = Routing(
+        [Backend(stable_name, 100 - canary.weight), Backend(canary_name, canary.weight)],
+        [
+            HeaderRule(CANARY_HEADER, "always", canary_name),
+            HeaderRule(CANARY_HEADER, "never", stable_name),
+        ],
+    )
+    return entry.route(parent, name, args.service_name, routing, [stable_service, *after])
+
+
+def effective_weight(args: HelloAppArgs, canary: Canary, entry: Entry | None) -> float:
+    """The share, in percent, of the requests (at the route) or of the pods (pods are whole)
+    that really reach the canary."""
+    if entry is not None:
+        return float(canary.weight)
     return round(100 * canary.pods(args.replicas) / args.replicas, 1) if args.replicas else 0.0
+
+
+def split_said(args: HelloAppArgs, canary: Canary, entry: Entry | None) -> str:
+    if entry is not None:
+        return f"route: {canary.weight}% of the requests through the gateway"
+    pods = canary.pods(args.replicas)
+    return (
+        f"pods: {pods} of {args.replicas} pods run the canary "
+        f"({effective_weight(args, canary, entry):g}%, per connection; no gateway)"
+    )

@@ -38,9 +38,11 @@ def app_deployment(
     version: Version,
     depends_on: Sequence[pulumi.Resource] = (),
     autoscaled: bool = False,
+    pod_labels: dict[str, str] | None = None,
 ) -> k8s.apps.v1.Deployment:
     """The Deployment of `role` (its name and logical name from the app's and `name`) of
-    `replicas` pods labelled `labels` that run `version` (message, image); `pulumi up` waits
+    `replicas` pods labelled `labels` (its selector) and `pod_labels` (labels its selector
+    leaves out, which a Service may select) that run `version` (message, image); `pulumi up` waits
     until its pods are ready, and changes it only after `depends_on` is done. `autoscaled`: it
     serves traffic, so with autoscale on it gets a HorizontalPodAutoscaler, which then owns its
     replica count."""
@@ -63,7 +65,11 @@ def app_deployment(
             "selector": {"match_labels": labels},
             "strategy": deployment_strategy(args),
             "template": pod_template(
-                labels, text, image, args.pre_stop_sleep_seconds, home.service_account
+                {**labels, **(pod_labels or {})},
+                text,
+                image,
+                args.pre_stop_sleep_seconds,
+                home.service_account,
             ),
         },
         opts=pulumi.ResourceOptions(

@@ -16,13 +16,14 @@ from typing import Any
 from . import shared_args, strategies
 from .args import RULES, HelloAppArgs
 from .rules import InvalidArgsError, Problem, Rule
-from .shared_args import AutoscaleArgs, ClusterAccess
+from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs
 from .strategies import STRATEGIES, STRATEGY_BY_NAME, STRATEGY_NAMES, GateArgs
 
 GROUPS: dict[str, tuple[type, ...]] = {
     "strategy": STRATEGIES,
     "gate": (GateArgs,),
     "autoscale": (AutoscaleArgs,),
+    "gateway": (GatewayArgs,),
     "cluster_access": (ClusterAccess,),
 }
 """The fields that hold a dataclass of settings, and the classes each may hold."""

@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from .names import Color
 from .shared_args import ClusterAccess
 from .strategies import GateArgs
 
@@ -163,7 +164,7 @@ def shown(props: dict[str, Any], version: str) -> str:
     return "a secret version" if props.get("secret_versions") else version
 
 
-def idle_color(live: str) -> str:
+def idle_color(live: str) -> Color:
     return "green" if live == "blue" else "blue"
 
 

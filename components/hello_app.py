@@ -9,6 +9,7 @@ from .args import HelloAppArgs
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .deployments import app_labels
+from .gateway import Backend, Entry, Routing, deploy_entry, gateway_url
 from .rolling import deploy_rolling
 from .service import app_service, service_url
 from .strategies import BlueGreen, Canary
@@ -53,7 +54,11 @@ class HelloApp(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     strategy_outputs: dict[str, pulumi.Output[object]]
     """The strategy's own: `live_color`, `preview_url` (BlueGreen), `canary_url`,
-    `canary_effective_weight` (Canary), `gate_result` (both, when the gate is on)."""
+    `canary_effective_weight`, `canary_split` (Canary), `gate_result` (both, when the gate is
+    on)."""
+    gateway_outputs: dict[str, pulumi.Output[object]]
+    """With a gateway: `gateway_url`, and `gateway_ca_certificate`, the CA that users trust
+    (`curl --cacert`)."""
 
     def __init__(
         self,
@@ -75,10 +80,21 @@ class HelloApp(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        entry: Entry | None = None
+        self.gateway_outputs = {}
+        if args.gateway.enabled:
+            entry, certificate = deploy_entry(
+                self, name, namespace_name, args.service_name, args.gateway
+            )
+            self.gateway_outputs = {
+                "gateway_url": pulumi.Output.from_input(gateway_url(args.gateway)),
+                "gateway_ca_certificate": certificate.ca_certificate,
+            }
         home = Home(
             namespace_name,
             service_account.metadata.name,
             message_secret(self, name, namespace_name, args) if args.secret_message else None,
+            entry,
         )
         workload = deploy_strategy(self, name, home, args)
         if args.pdb_min_available is not None:
@@ -92,6 +108,9 @@ class HelloApp(pulumi.ComponentResource):
             args.node_port,
             depends_on=workload.serve_after,
         )
+        if entry is not None and not workload.routed:
+            routing = Routing([Backend(args.service_name)])
+            entry.route(self, name, args.service_name, routing, depends_on=[service])
 
         self.url = service_url(service, args.url_host)
         self.namespace = namespace_name
@@ -105,6 +124,7 @@ class HelloApp(pulumi.ComponentResource):
                 "deployment_name": self.deployment_name,
                 "service_name": self.service_name,
                 **self.strategy_outputs,
+                **self.gateway_outputs,
             }
         )
 

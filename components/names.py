@@ -1,6 +1,7 @@
 """The names of the objects each strategy adds, derived from the app's Deployment and Service
 names in this one place: `<deployment_name>-blue`, `-green`, `-canary`; `<service_name>-preview`,
-`-canary`. The same suffixes make the Pulumi logical names of those objects from the
+`-canary`, and with a gateway `-stable`, `-blue`, `-green`, the Secret `-tls` and the redirect
+route `-http`. The same suffixes make the Pulumi logical names of those objects from the
 component's name."""
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ DeploymentRole = Literal["app", Color, "canary"]
 """What a Deployment runs: the app (RollingUpdate, Recreate, Canary's stable pods), a BlueGreen
 color, the canary."""
 
-ServiceRole = Literal["app", "preview", "canary"]
-"""What a Service selects: the app's pods (users' traffic), BlueGreen's idle color, the canary."""
+ServiceRole = Literal["app", "preview", "canary", "stable", Color]
+"""What a Service selects: the app's pods (users' traffic), BlueGreen's idle color, the canary;
+for a gateway's routes, Canary's stable pods and each BlueGreen color (fixed selectors, so that
+the route, not a selector, switches)."""
 
 
 def role_deployment_name(deployment_name: str, role: DeploymentRole) -> str:
@@ -29,11 +32,18 @@ def role_service_name(service_name: str, role: ServiceRole) -> str:
     return service_name if role == "app" else f"{service_name}-{role}"
 
 
+TLS_SECRET_SUFFIX = "-tls"
+"""The Secret of a gateway's certificate: `<service_name>-tls`."""
+REDIRECT_ROUTE_SUFFIX = "-http"
+"""The HTTPRoute that redirects HTTP to HTTPS: `<service_name>-http`."""
+
 DEPLOYMENT_SUFFIXES = tuple(
     role_deployment_name("", role) for role in get_args(DeploymentRole) if role != "app"
 )
-SERVICE_SUFFIXES = tuple(
-    role_service_name("", role) for role in get_args(ServiceRole) if role != "app"
+SERVICE_SUFFIXES = (
+    *(role_service_name("", role) for role in get_args(ServiceRole) if role != "app"),
+    TLS_SECRET_SUFFIX,
+    REDIRECT_ROUTE_SUFFIX,
 )
 
 LABEL_LENGTH = 63

@@ -1,5 +1,5 @@
-"""Settings that every strategy has, each group a dataclass of its own: autoscaling, and how the
-operator's side (the analysis gate) reaches the cluster."""
+"""Settings that every strategy has, each group a dataclass of its own: autoscaling, the HTTPS
+entry through a Gateway, and how the operator's side (the analysis gate) reaches the cluster."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .rules import (
     or_none,
     refuse,
 )
-from .values import MAX_REPLICAS
+from .values import DNS_1123_LABEL, MAX_REPLICAS, matching_host_name
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,33 @@ class ClusterAccess:
         refuse(self, field_problems(self, CLUSTER_ACCESS_RULES))
 
 
+@dataclass(frozen=True)
+class GatewayArgs:
+    """An HTTPS entry through the Gateway API (the document's "`/api` -> the backend, with TLS"):
+    a Gateway of `class_name` with an HTTPS listener on `hostname` (a certificate that the stack
+    signs with a CA of its own) and an HTTP one that redirects to it, and an HTTPRoute `/api` ->
+    the app. With it, a Canary splits requests at the route (exact percentages, the `X-Canary`
+    header) and a BlueGreen switches at the route (`X-Preview: true` reaches the idle color).
+    The cluster needs a Gateway API implementation (the local one: cluster/gateway.sh)."""
+
+    enabled: bool = False
+    """Off by default: the demo's manifest has no Gateway."""
+
+    hostname: str = "hello.demo-orq.localhost"
+    """Host name of the listeners and the certificate (`*.localhost` reaches the machine
+    itself)."""
+
+    class_name: str = "traefik"
+    """The GatewayClass, whose controller listens on 8000 (HTTP) and 8443 (HTTPS)."""
+
+    port: int = 30443
+    """Port at which users reach the HTTPS listener (the `gateway_url` output and the redirect):
+    the local cluster's node port; 443 behind a cloud load balancer."""
+
+    def __post_init__(self) -> None:
+        refuse(self, field_problems(self, GATEWAY_RULES))
+
+
 AUTOSCALE_RULES: dict[str, Rule] = {
     "enabled": Rule("true or false", instance_of(bool)),
     "min_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
@@ -81,8 +108,19 @@ CLUSTER_ACCESS_RULES: dict[str, Rule] = {
     "context": Rule("the name of a kubeconfig context, or none", or_none(non_empty_text)),
 }
 
+GATEWAY_RULES: dict[str, Rule] = {
+    "enabled": Rule("true or false", instance_of(bool)),
+    "hostname": Rule(
+        "a lowercase DNS name of two labels or more, e.g. hello.demo-orq.localhost",
+        matching_host_name,
+    ),
+    "class_name": DNS_1123_LABEL,
+    "port": Rule("an integer from 1 to 65535", integer_between(1, 65535)),
+}
+
 RULES_OF: dict[type, dict[str, Rule]] = {
     AutoscaleArgs: AUTOSCALE_RULES,
+    GatewayArgs: GATEWAY_RULES,
     ClusterAccess: CLUSTER_ACCESS_RULES,
 }
 """The rules of every class of this module, by class."""

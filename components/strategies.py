@@ -157,9 +157,10 @@ class BlueGreen(Gated):
 @dataclass(frozen=True, kw_only=True)
 class Canary(Gated):
     """The stable Deployment `<deployment_name>` runs the app's message and image; a second
-    Deployment `<deployment_name>-canary` runs the canary's, with a share of the pods. The
-    Service selects both (traffic splits by pod count); a canary Service selects the canary
-    pods alone."""
+    Deployment `<deployment_name>-canary` runs the canary's. Without a gateway the Service
+    selects both (traffic splits by pod count, the canary's pods taken from the stable ones);
+    with one, the route splits requests by weight. A canary Service selects the canary pods
+    alone."""
 
     message: str | None = None
     """The canary's message; None: the app's `message`."""
@@ -168,7 +169,9 @@ class Canary(Gated):
     """The canary's image; None: the app's `image`."""
 
     weight: int = 0
-    """Percent of the pods that run the canary: ceil(replicas x weight / 100) of them."""
+    """Percent of the requests that reach the canary, with a gateway (exact, per request); without
+    one, percent of the pods that run it: ceil(replicas x weight / 100) of them. Either way the
+    canary runs ceil(replicas x weight / 100) pods."""
 
     node_port: int | None = 30082
     """Node port of the canary Service `<service_name>-canary`."""

@@ -59,6 +59,16 @@ SERVICE_NAME = Rule(
     f"(the strategies add {', '.join(SERVICE_SUFFIXES)})",
     short_label(_DNS_1035_LABEL),
 )
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+)
+
+
+def matching_host_name(value: object) -> bool:
+    """A DNS name of lowercase labels, at least two (a Gateway listener's host name)."""
+    return matching(_HOST_NAME)(value) and not str(value).replace(".", "").isdigit()
+
+
 HOST = Rule("a host name or an IPv4 address, e.g. 127.0.0.1", matching(_HOST))
 REPLICAS = Rule(f"an integer from 0 to {MAX_REPLICAS}", integer_between(0, MAX_REPLICAS))
 COUNT_OR_PERCENT = Rule("an integer >= 0 or a percentage from 0% to 100%", count_or_percent)

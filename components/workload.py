@@ -8,6 +8,8 @@ from typing import Any
 
 import pulumi
 
+from .gateway import Entry
+
 
 @dataclass(frozen=True)
 class Home:
@@ -17,6 +19,8 @@ class Home:
     service_account: pulumi.Input[str]
     message_secret: pulumi.Input[str] | None = None
     """The Secret that holds the app's message, when the message is a secret."""
+    entry: Entry | None = None
+    """The app's Gateway, when it has one: BlueGreen and Canary route through it themselves."""
 
 
 @dataclass(frozen=True)
@@ -29,3 +33,7 @@ class Workload:
 
     outputs: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
     """The strategy's own outputs, by their Python name (e.g. `preview_url`)."""
+
+    routed: bool = False
+    """The strategy made the gateway's route itself; otherwise the route goes to the app's
+    Service."""

@@ -228,7 +228,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "canaryWeight",
         readers.INTEGER,
-        "Percent of the pods that run the canary, ceil(replicas x weight / 100)",
+        "Percent of the requests that reach the canary with a gateway; without, of the pods, "
+        "ceil(replicas x weight / 100)",
         "strategy.weight",
     ),
     Setting(
@@ -275,6 +276,32 @@ SETTINGS: tuple[Setting, ...] = (
         readers.INTEGER,
         "Autoscale, seconds the load must stay low before pods are removed",
         "autoscale.scale_down_stabilization_seconds",
+    ),
+    Setting(
+        "gateway",
+        readers.BOOLEAN,
+        "An HTTPS entry through the Gateway API: a Gateway, a certificate signed by the stack's "
+        "CA, HTTP redirected, the route /api -> the app; Canary then splits requests and "
+        "BlueGreen switches at the route (the cluster needs a controller: cluster/gateway.sh)",
+        "gateway.enabled",
+    ),
+    Setting(
+        "hostname",
+        readers.TEXT,
+        "Gateway, the host name of the listeners and the certificate",
+        "gateway.hostname",
+    ),
+    Setting(
+        "gatewayClass",
+        readers.TEXT,
+        "Gateway, the GatewayClass (its controller listens on 8000 and 8443)",
+        "gateway.class_name",
+    ),
+    Setting(
+        "gatewayPort",
+        readers.INTEGER,
+        "Gateway, the port at which users reach HTTPS: the gatewayUrl output and the redirect",
+        "gateway.port",
     ),
     Setting(
         "pdbMinAvailable",

@@ -17,7 +17,10 @@ def test_each_role_adds_its_suffix_and_the_app_none():
     assert role_service_name("hello-svc", "app") == "hello-svc"
     assert role_service_name("hello-svc", "preview") == "hello-svc-preview"
     assert DEPLOYMENT_SUFFIXES == ("-blue", "-green", "-canary")
-    assert SERVICE_SUFFIXES == ("-preview", "-canary")
+    assert role_service_name("hello-svc", "green") == "hello-svc-green"
+    assert SERVICE_SUFFIXES == (
+        "-preview", "-canary", "-stable", "-blue", "-green", "-tls", "-http"
+    )  # fmt: skip
 
 
 def test_the_apps_names_leave_room_for_the_longest_suffix():
