@@ -2,7 +2,8 @@
 analysis gate, the commands, the tests and the benchmarks. Standard library only.
 
 Where the requests go is a Target: a URL of loopback or of the local cluster (`DirectUrl`, a new
-connection per request, as curl does), or the app's Service through the Kubernetes API server
+connection per request, as curl does), the app's HTTPS entry through its gateway (`GatewayUrl`,
+the stack's CA trusted), or the app's Service through the Kubernetes API server
 (`components.kubeapi.ServiceProxy`), the one way that works on any cluster.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import math
+import ssl
 import threading
 import time
 from collections import Counter
@@ -109,12 +111,18 @@ class TrafficReport:
 
 
 def http_get(
-    host: str, port: int, path: str = "/", timeout: float = 5
+    host: str,
+    port: int,
+    path: str = "/",
+    timeout: float = 5,
+    connection: http.client.HTTPConnection | None = None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers, raw body bytes) of one GET on a new connection; errors are raised."""
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    """(status, headers, raw body bytes) of one GET on a new connection (`connection`, when
+    given, not yet connected); errors are raised."""
+    connection = connection or http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request("GET", path, headers={"Connection": "close"})
+        connection.request("GET", path, headers={"Connection": "close", **dict(headers)})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -152,6 +160,54 @@ class DirectUrl:
     def get(self, timeout: float) -> Answer:
         parts = urlsplit(self.url)
         return get_once(parts.hostname or "", parts.port or 80, parts.path or "/", timeout)
+
+
+def loopback_for(host: str) -> str:
+    """The address to connect to for `host`: a `*.localhost` name is this machine (RFC 6761, as
+    curl and browsers resolve it, whatever the system resolver says)."""
+    return "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else host
+
+
+@dataclass(frozen=True)
+class GatewayUrl:
+    """An https URL of the app's gateway: the server must prove its name with a certificate of
+    `ca_pem` (never unverified), and each request is a new connection with `headers`."""
+
+    url: str
+    ca_pem: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def description(self) -> str:
+        said = "".join(f" with {name}: {value}" for name, value in self.headers)
+        return f"through the gateway at {self.url}{said}"
+
+    def get(self, timeout: float) -> Answer:
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        context = ssl.create_default_context(cadata=self.ca_pem)
+        started = time.monotonic()
+        try:
+            connection = ServerNamed(host, loopback_for(host), parts.port or 443, timeout, context)
+            status, _, body = http_get(host, 0, parts.path or "/", timeout, connection,
+                                       (("Host", parts.netloc), *self.headers))  # fmt: skip
+        except (OSError, http.client.HTTPException) as error:
+            return Answer(started, time.monotonic() - started, None, repr(error))
+        return timed(started, status, body)
+
+
+class ServerNamed(http.client.HTTPSConnection):
+    """HTTPS to `address`, for the server named `server_name` (SNI and the certificate's name)."""
+
+    def __init__(
+        self, server_name: str, address: str, port: int, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(address, port, timeout=timeout, context=context)
+        self.server_name = server_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)  # type: ignore[attr-defined]
 
 
 def direct_url(url: str, only_loopback: bool) -> DirectUrl:

@@ -25,7 +25,7 @@ from .cli import command_parser
 from .errors import RefusedError
 from .facts import PROJECT
 from .settings import DEFAULT_STRATEGY, STRATEGY_KEY
-from .stacks import reach, select_stack, set_config
+from .stacks import Reached, add_service_argument, reach, select_stack, set_config
 
 Say = Callable[[str], None]
 
@@ -120,9 +120,17 @@ def failure_reason(error: auto.CommandError) -> str:
     return " | ".join(dict.fromkeys(wanted)) or (lines[-1] if lines else "pulumi up failed")
 
 
-def run(stack: auto.Stack, plan: Plan, say: Say = print) -> int:
+def run(
+    stack: auto.Stack,
+    plan: Plan,
+    say: Say = print,
+    service: Reached = "app",
+    headers: Sequence[tuple[str, str]] = (),
+) -> int:
+    """The steps, the promotion or the abort; the answers sampled at `service` (with
+    `headers`, through the gateway)."""
     check_stack(stack)
-    app = reach(stack)
+    app = reach(stack, service, headers)
     say(f"the answers are sampled {app.description}")
     try:
         run_steps(stack, app, plan, say)
@@ -153,6 +161,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = command_parser("canary")
     parser.add_argument("--to-message", help="the new version's message")
     parser.add_argument("--to-image", help="the new version's image")
+    add_service_argument(parser, "where the answers are sampled")
     parser.add_argument(
         "--steps",
         type=steps,
@@ -189,4 +198,5 @@ def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     plan = Plan(arguments.steps, arguments.to_message, arguments.to_image, arguments.pause,
                 arguments.sample)  # fmt: skip
-    return run(select_stack(arguments.stack, arguments.work_dir), plan)
+    stack = select_stack(arguments.stack, arguments.work_dir)
+    return run(stack, plan, print, arguments.service, arguments.header)

@@ -34,7 +34,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
-    app = reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
+    app = reach(
+        select_stack(arguments.stack, arguments.work_dir), arguments.service, arguments.header
+    )
     answer = wait_for_answer(app, arguments.wait)
     if answer.body is None:
         print(f"get failed {app.description}: {answer.error}", file=sys.stderr)

@@ -31,6 +31,7 @@ from .cli import command_parser
 from .report_figures import Report
 from .report_measure import Options, make_report
 from .report_table import table
+from .stacks import add_service_argument
 from .timeline import Timeline, draw
 
 PROBE_SECONDS = (5, 600)
@@ -78,11 +79,19 @@ def parse_arguments(argv: Sequence[str]) -> Options:
         help=f"probe requests per second, {RATE[0]}-{RATE[1]} (default: 20)",
     )
     parser.add_argument("--out", type=Path, help="folder for the JSON and the PNG")
+    add_service_argument(parser, "where the probe goes")
     own, command = split_command(argv)
     arguments = parser.parse_args(own)
     out = arguments.out or arguments.work_dir / ".demo-orq" / "reports" / arguments.stack
     return Options(
-        arguments.stack, arguments.work_dir, arguments.probe_seconds, arguments.rate, out, command
+        arguments.stack,
+        arguments.work_dir,
+        arguments.probe_seconds,
+        arguments.rate,
+        out,
+        command,
+        arguments.service,
+        tuple(arguments.header),
     )
 
 

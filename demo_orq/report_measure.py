@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from components.kubeapi import ServiceProxy
+from components.traffic import Target as AppTarget
 
 from . import events
 from .cli import run_command
@@ -29,7 +29,7 @@ from .report_figures import (
     pod_usage,
     probe_figures,
 )
-from .stacks import deployed_outputs, reach, select_stack, stack_config
+from .stacks import Reached, deployed_outputs, reach, select_stack, stack_config
 from .timeline import Recorder, Timeline
 
 MAX_COMMAND_SECONDS = 1800
@@ -42,7 +42,7 @@ SECONDS_BEFORE_COMMAND = 2
 class Target:
     """What the report measures: the stack's outputs and config."""
 
-    app: ServiceProxy
+    app: AppTarget
     namespace: str
     deployment: str
     config: DemoConfig
@@ -58,8 +58,8 @@ class Target:
         return f"app={self.deployment}"
 
 
-def target(stack: auto.Stack) -> Target:
-    app = reach(stack)
+def target(stack: auto.Stack, options: Options) -> Target:
+    app = reach(stack, options.service, options.headers)
     outputs = deployed_outputs(stack, "namespace", "deploymentName")
     return Target(
         app=app,
@@ -120,11 +120,14 @@ class Options:
     rate: float
     out: Path
     command: list[str]
+    service: Reached = "app"
+    """Where the probe goes: a Service of the stack's, or its gateway."""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def make_report(options: Options) -> tuple[Report, Timeline]:
     stack = select_stack(options.stack, options.work_dir)
-    measured = target(stack)
+    measured = target(stack, options)
     recorder, exit_code = probe(measured, options.probe_seconds, options.rate, options.command)
     seconds = recorder.end - recorder.start
     pods, metrics_api = measure_pods(measured)

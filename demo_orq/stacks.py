@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args
 
 import yaml
 from pulumi import automation as auto
 
 from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
 from components.names import ServiceRole, role_service_name
+from components.traffic import GatewayUrl, Target
 
 from .config import DemoConfig, StackConfigError, load
 from .errors import RefusedError
@@ -50,15 +52,38 @@ def project_folder(start: Path) -> Path:
     return PROJECT_DIR
 
 
+GATEWAY = "gateway"
+Reached = ServiceRole | Literal["gateway"]
+"""Where a command reaches the app: one of its Services (through the API server), or its gateway
+URL."""
+
+
 def add_service_argument(parser: argparse.ArgumentParser, what: str) -> None:
-    """`--service`: which of the stack's Services (`what` it is used for, in the help)."""
+    """`--service` (which of the stack's Services, or its gateway; `what` it is used for, in
+    the help) and `--header` (sent through the gateway)."""
     parser.add_argument(
         "--service",
-        choices=get_args(ServiceRole),
+        choices=(*get_args(ServiceRole), GATEWAY),
         default="app",
-        help=f"{what}: app (what users reach, the default), preview (BlueGreen's idle color) or "
-        "canary (the canary pods alone)",
+        help=f"{what}: app (what users reach, the default), preview (BlueGreen's idle color), "
+        "canary (the canary pods alone), stable, blue or green (with a gateway), or gateway "
+        "(the gatewayUrl output, HTTPS with the stack's CA)",
     )
+    parser.add_argument(
+        "--header",
+        action="append",
+        type=header,
+        default=[],
+        metavar="NAME:VALUE",
+        help="with --service gateway, a header to send, e.g. X-Canary:always (repeatable)",
+    )
+
+
+def header(value: str) -> tuple[str, str]:
+    name, colon, text = value.partition(":")
+    if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r}: NAME:VALUE, e.g. X-Canary:always")
+    return name.strip(), text.strip()
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +157,33 @@ def deployed_outputs(stack: auto.Stack, *names: str) -> dict[str, str]:
     return {name: str(outputs[name].value) for name in names}
 
 
-def reach(stack: auto.Stack, role: ServiceRole = "app") -> ServiceProxy:
+def reach(
+    stack: auto.Stack, role: Reached = "app", headers: Sequence[tuple[str, str]] = ()
+) -> Target:
+    """The stack's Service of `role` through the API server, or its gateway URL with `headers`
+    (StackError, one line, when it cannot be reached)."""
+    if role == "gateway":
+        return reach_gateway(stack, headers)
+    if headers:
+        raise StackError("--header is sent through the gateway only: add --service gateway")
+    return reach_service(stack, role)
+
+
+def reach_gateway(stack: auto.Stack, headers: Sequence[tuple[str, str]]) -> GatewayUrl:
+    outputs = stack.outputs()
+    if "gatewayUrl" not in outputs:
+        raise StackError(
+            f"stack {stack.name!r} has no gateway (gatewayUrl output): set "
+            f"`pulumi config set gateway true --stack {stack.name}` and run pulumi up"
+        )
+    return GatewayUrl(
+        str(outputs["gatewayUrl"].value),
+        str(outputs["gatewayCaCertificate"].value),
+        tuple(headers),
+    )
+
+
+def reach_service(stack: auto.Stack, role: ServiceRole) -> ServiceProxy:
     """The stack's Service of `role` through the API server of the stack's own kubeconfig and
     context: how every command talks to the app, on any cluster. StackError, one line, when it
     cannot be reached (the kubeconfig is read before anything else is asked)."""

@@ -116,7 +116,11 @@ def main(argv: Sequence[str]) -> int:
     app = (
         direct_url(arguments.url, only_loopback=False)
         if arguments.url
-        else reach(select_stack(arguments.stack, arguments.work_dir), arguments.service)
+        else reach(
+            select_stack(arguments.stack, arguments.work_dir),
+            arguments.service,
+            arguments.header,
+        )
     )
     watched = watch(app, arguments.command)
     print(f"watched {app.description}: {watched.summary()}")
