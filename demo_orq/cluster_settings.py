@@ -58,3 +58,6 @@ SLOW_ECHO_IMAGE: Final = SETTINGS["SLOW_ECHO_IMAGE"]
 """http-echo that takes SLOW_ECHO_DELAY to answer `/`."""
 NETCHECK_IMAGE: Final = SETTINGS["NETCHECK_IMAGE"]
 """DNS + HTTP from inside a pod, printed as JSON."""
+GATEWAY_HTTP_NODE_PORT: Final = int(SETTINGS["GATEWAY_HTTP_NODE_PORT"])
+GATEWAY_HTTPS_NODE_PORT: Final = int(SETTINGS["GATEWAY_HTTPS_NODE_PORT"])
+"""The gateway add-on's node ports (cluster/gateway.sh), for HTTP and HTTPS."""

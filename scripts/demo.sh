@@ -4,25 +4,28 @@
 # evidence of each step, the way of the chosen strategy (RollingUpdate by default). It ends with
 # the stack as Pulumi.<stack>.yaml says (the file is put back as it was found), so `git status`
 # is clean and `pulumi preview` shows no change.
+# With --gateway, the app also gets its HTTPS entry through the Gateway API (docs/gateway.md).
 #   usage: scripts/demo.sh [--strategy RollingUpdate|Recreate|BlueGreen|Canary]
-#                          [--stack dev|kind] [--forward-port PORT]
+#                          [--stack dev|kind] [--forward-port PORT] [--gateway]
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
 fail_usage() { echo "demo: $1" >&2; usage >&2; exit 2; }
 
 stack=dev
 strategy=RollingUpdate
 forward_port=""
+gateway=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --strategy) [[ $# -ge 2 ]] || fail_usage "--strategy needs a value"; strategy="$2"; shift 2 ;;
     --stack) [[ $# -ge 2 ]] || fail_usage "--stack needs a value (accepted: dev, kind)"; stack="$2"; shift 2 ;;
     --forward-port) [[ $# -ge 2 ]] || fail_usage "--forward-port needs a value"; forward_port="$2"; shift 2 ;;
+    --gateway) gateway=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) fail_usage "unknown argument '$1' (accepted: --strategy NAME, --stack dev|kind, --forward-port PORT)" ;;
+    *) fail_usage "unknown argument '$1' (accepted: --strategy NAME, --stack dev|kind, --forward-port PORT, --gateway)" ;;
   esac
 done
 case "$stack" in
@@ -49,6 +52,8 @@ curl_url() { show curl -fsS --retry 10 --retry-connrefused --retry-delay 1 "$(ou
 # The demo's checks ask the app through the API server (the stack's kubeconfig and context), the
 # way that works on any cluster; the node port above is what a user curls where it is reachable.
 ask() { show demo-orq get --stack "$stack" "$@"; }
+# Where the users' requests go: through the gateway with --gateway, else the app's Service.
+users=(--service app)
 
 put_stack_file_back() {
   [[ -s "$stack_file_copy" ]] && cp "$stack_file_copy" "$stack_file"
@@ -69,6 +74,14 @@ setup() {
       { echo "demo: no kind cluster 'demo-orq': kind create cluster --name demo-orq --image kindest/node:v1.30.0" >&2; exit 1; }
     export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
   fi
+  if $gateway; then
+    if [[ "$stack" == dev ]]; then
+      cluster/gateway.sh
+    else
+      kubectl get gatewayclass traefik >/dev/null ||
+        { echo "demo: no GatewayClass 'traefik' in the kind cluster: see docs/gateway.md" >&2; exit 1; }
+    fi
+  fi
   cp "$stack_file" "$stack_file_copy"
   trap put_stack_file_back EXIT
   pulumi stack select "$stack" --create
@@ -83,10 +96,11 @@ setup() {
   pulumi config rm-all liveColor blueMessage greenMessage canaryMessage canaryWeight \
     $other_strategies_keys >/dev/null
   pulumi config set strategy "$strategy"
+  pulumi config set gateway "$gateway"
 }
 
 # The stack's app while a command runs: what the users saw (answers, failures, timings).
-watched() { show demo-orq watch --stack "$stack" -- "$@"; }
+watched() { show demo-orq watch --stack "$stack" "${users[@]}" -- "$@"; }
 newest_update() { demo-orq rollback --stack "$stack" --list | awk 'NR == 1 { print $1 }'; }
 
 reach() {
@@ -98,6 +112,22 @@ reach() {
   for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$forward_port/" 2>/dev/null && break; sleep 0.2; done
   show curl -fsS "http://127.0.0.1:$forward_port/"
   kill "$forward"; wait "$forward" 2>/dev/null || true
+  if $gateway; then reach_gateway; fi
+}
+
+reach_gateway() {
+  step "2b) Reach it through the gateway: HTTPS with the stack's own CA, HTTP redirected"
+  local ca=".demo-orq/$stack-gateway-ca.pem"
+  mkdir -p .demo-orq
+  pulumi stack output gatewayCaCertificate > "$ca"
+  # curl resolves *.localhost to this machine itself, as browsers do.
+  show curl -fsS --cacert "$ca" "$(output gatewayUrl)"
+  local host http_port
+  host="$(output gatewayUrl | sed -E 's#^https://([^:/]+).*#\1#')"
+  # shellcheck source=cluster/settings.env
+  http_port="$(source cluster/settings.env && echo "$GATEWAY_HTTP_NODE_PORT")"
+  show curl -sS -o /dev/null -w '%{http_code} -> %{redirect_url}\n' "http://$host:$http_port/api"
+  users=(--service gateway)
 }
 
 heal() {
@@ -158,7 +188,7 @@ canary_v2_and_back() {
   v1_update="$(newest_update)"
   step "4) Roll out v2 by a stepped canary: 25%, 50%, then 100% and promote"
   show demo-orq canary --stack "$stack" --to-message "$DEMO_V2_MESSAGE" \
-    --steps 25,50,100 --pause 2 --sample 3
+    --steps 25,50,100 --pause 2 --sample 3 "${users[@]}"
   ask
   step "5) Roll back to update $v1_update (v1) from the stack history"
   show demo-orq rollback --stack "$stack" --list

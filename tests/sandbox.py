@@ -84,6 +84,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "strategies-cloud": Sandbox(
         "orq-strategies-cloud", 30590, preview_node_port=30591, canary_node_port=30592
     ),
+    "gateway": Sandbox("orq-gateway", 30880, preview_node_port=30881, canary_node_port=30882),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
     "faults": Sandbox("orq-faults", 30680),
     "faults-node": Sandbox("orq-faults-node", 30681),

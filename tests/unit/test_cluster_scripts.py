@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from components import GatewayArgs, gateway
 from components.defaults import IMAGE
 from demo_orq.cluster_settings import SETTINGS, SETTINGS_FILE, SettingsError, read_settings
 from demo_orq.facts import PROJECT_DIR
@@ -185,6 +186,15 @@ def test_the_cluster_imports_the_echo_image_the_demo_deploys():
     assert SETTINGS["ECHO_IMAGE"] == f"docker.io/{IMAGE}", (
         "cluster/settings.env ECHO_IMAGE and components/defaults.py IMAGE must name one image"
     )
+
+
+def test_the_components_gateway_defaults_are_the_local_gateway_add_ons():
+    listener_ports = (gateway.HTTP_LISTENER_PORT, gateway.HTTPS_LISTENER_PORT)
+    assert listener_ports == (int(SETTINGS["GATEWAY_HTTP_PORT"]),
+                              int(SETTINGS["GATEWAY_HTTPS_PORT"]))  # fmt: skip
+    defaults = GatewayArgs()
+    assert defaults.class_name == SETTINGS["GATEWAY_CLASS"]
+    assert defaults.port == int(SETTINGS["GATEWAY_HTTPS_NODE_PORT"])
 
 
 def test_no_python_file_writes_the_clusters_addresses_or_names_again():
