@@ -8,6 +8,8 @@
 #                                           component, then wait until the cluster is healthy
 #   cluster.sh kill                         an unclean stop, for recovery tests: SIGKILL every
 #                                           process of the cluster and clean nothing
+#   cluster/gateway.sh (= cluster.sh gateway)  install the gateway add-on (Gateway API CRDs and
+#                                           Traefik) on demand; idempotent
 # up runs the steps of steps/ in the order of their file names: steps/NN-NAME.sh defines
 # step_NAME (dashes as underscores). A step that also defines start_NAME and health_NAME is a
 # component, which restart, status and kill know by its name.
@@ -20,6 +22,8 @@ source "$CLUSTER_DIR/lib/clients.sh"
 source "$CLUSTER_DIR/lib/processes.sh"
 # shellcheck source=cluster/lib/cleanup.sh
 source "$CLUSTER_DIR/lib/cleanup.sh"
+# shellcheck source=cluster/lib/gateway.sh
+source "$CLUSTER_DIR/lib/gateway.sh"
 
 # ---------------------------------------------------------------- steps
 
@@ -128,6 +132,15 @@ cmd_kill() {
   log "killed every process of the cluster (SIGKILL); run cluster/up.sh to recover"
 }
 
+# The gateway add-on, on demand (lib/gateway.sh); the cluster must be up.
+cmd_gateway() {
+  [[ $EUID -eq 0 ]] || die "gateway needs root"
+  if ! { [[ -x "$KUBE_BIN/kubectl" ]] && health kube-apiserver >/dev/null 2>&1 && node_ready; }; then
+    die "the cluster is not up: run cluster/up.sh first"
+  fi
+  install_gateway
+}
+
 usage_error() { printf 'error: %s\n' "$*" >&2; exit 2; }
 seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -148,6 +161,11 @@ cmd_status() {
     printf '%-24s %-8s %s\n' "coredns (add-on)" - "$state (DNS at $DNS_SERVICE_IP)"
     if metrics_api_serves; then state=healthy; else state=unhealthy; rc=1; fi
     printf '%-24s %-8s %s\n' "metrics-server (add-on)" - "$state (metrics.k8s.io)"
+    if ! gateway_installed; then state="not installed (cluster/gateway.sh installs it)"
+    elif gateway_healthy; then state="healthy ($(gateway_summary))"
+    else state=unhealthy; rc=1
+    fi
+    printf '%-24s %-8s %s\n' "traefik (gateway add-on)" - "$state"
     echo
     kubectl_admin get nodes -o wide || rc=1
     node_ready || rc=1
@@ -164,8 +182,9 @@ cmd_env() {
   echo "export KUBECONFIG=\"$KUBECONFIG_OUT\""
 }
 
+COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway"
 main() {
-  [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: up, down, status, env, restart COMPONENT [--kill], kill)"
+  [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: $COMMANDS)"
   local command=$1
   shift
   if [[ $command != restart && $# -gt 0 ]]; then
@@ -178,7 +197,8 @@ main() {
     env) cmd_env ;;
     restart) cmd_restart "$@" ;;
     kill) cmd_kill ;;
-    *) usage_error "unknown command '$command' (accepted: up, down, status, env, restart COMPONENT [--kill], kill)" ;;
+    gateway) cmd_gateway ;;
+    *) usage_error "unknown command '$command' (accepted: $COMMANDS)" ;;
   esac
 }
 

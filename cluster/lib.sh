@@ -23,6 +23,13 @@ module_version() {  # image-name module-path
     "$CLUSTER_DIR/images/$1/go.mod"
 }
 
+# The folder of a published Go module in the module cache, downloaded (from the Go module proxy)
+# when missing.
+module_dir() {  # module@version
+  (cd / && go mod download -json "$1") |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'
+}
+
 # The add-ons' images, tagged with the versions their go.mod pins.
 COREDNS_VERSION="$(module_version coredns github.com/coredns/coredns)"
 COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
@@ -30,6 +37,10 @@ METRICS_SERVER_VERSION="$(module_version metrics-server sigs.k8s.io/metrics-serv
 METRICS_SERVER_IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SERVER_VERSION"
 # $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow: from images/http-echo).
 IMAGE_NAMES=(pause http-echo http-echo-slow coredns metrics-server netcheck)
+# The gateway add-on's image, under its upstream name: built only when the add-on is asked for
+# (cluster/gateway.sh), imported by up whenever it is in the cache.
+TRAEFIK_IMAGE="docker.io/library/traefik:$TRAEFIK_VERSION"
+ON_DEMAND_IMAGE_NAMES=(traefik)
 
 # Ports on the machine (check_ports_free checks them).
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KUBELET_PORT"
@@ -53,7 +64,10 @@ TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
                KUBELET_PORT KUBELET_HEALTHZ_PORT KUBE_PROXY_METRICS_PORT KUBE_PROXY_HEALTHZ_PORT
                CONTAINERD_STREAM_PORT DNS_PORT COREDNS_PORT COREDNS_HEALTH_PORT COREDNS_READY_PORT
                COREDNS_METRICS_PORT METRICS_SERVER_PORT METRICS_SERVER_SERVICE_PORT
-               METRICS_RESOLUTION APISERVER_URL)
+               METRICS_RESOLUTION APISERVER_URL
+               TRAEFIK_IMAGE GATEWAY_NAMESPACE GATEWAY_CLASS GATEWAY_HTTP_PORT GATEWAY_HTTPS_PORT
+               TRAEFIK_PING_PORT TRAEFIK_METRICS_PORT GATEWAY_HTTP_NODE_PORT
+               GATEWAY_HTTPS_NODE_PORT)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

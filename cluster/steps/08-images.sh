@@ -14,22 +14,35 @@ image_ref() {  # name -> the reference the image is tagged with
     coredns) echo "$COREDNS_IMAGE" ;;
     metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
     netcheck) echo "$NETCHECK_IMAGE" ;;
+    traefik) echo "$TRAEFIK_IMAGE" ;;
     *) die "unknown image $1" ;;
   esac
 }
 
-# Also run by up on a healthy cluster: a tarball whose checksum changed is imported again.
+# Also run by up on a healthy cluster: a tarball built from other inputs is imported again. The
+# images built on demand (an add-on's) are imported whenever they are in the cache, so that a
+# new state dir gets them back too.
 import_images() {
-  local name ref sum marker
-  for name in "${IMAGE_NAMES[@]}"; do
-    marker="$STATE_DIR/containerd/imported-$name.sha256"
-    ref="$(image_ref "$name")"
-    sum="$(sha256sum "$IMAGES_DIR/$name.tar" | cut -d' ' -f1)"
-    if [[ ! -f "$marker" || "$(<"$marker")" != "$sum" ]]; then
-      log "importing image $name into containerd"
-      ctr_k8s images import "$IMAGES_DIR/$name.tar" >/dev/null
-      echo "$sum" >"$marker"
-    fi
-    [[ -n "$(ctr_k8s images ls -q "name==$ref")" ]] || die "image $ref missing after import"
+  local name
+  for name in "${IMAGE_NAMES[@]}"; do import_image "$name"; done
+  for name in "${ON_DEMAND_IMAGE_NAMES[@]}"; do
+    if [[ -f "$IMAGES_DIR/$name.tar" ]]; then import_image "$name"; fi
   done
 }
+
+import_image() {  # name
+  local name=$1 ref sum marker
+  marker="$STATE_DIR/containerd/imported-$name.sha256"
+  ref="$(image_ref "$name")"
+  # The key of what the tarball was built from (build-images.sh): reading it is instant, where a
+  # checksum of the tarball itself takes a while for the larger images.
+  sum="$(cat "$IMAGES_DIR/$name.tar.inputs")"
+  if [[ ! -f "$marker" || "$(<"$marker")" != "$sum" ]]; then
+    log "importing image $name into containerd"
+    ctr_k8s images import "$IMAGES_DIR/$name.tar" >/dev/null
+    echo "$sum" >"$marker"
+  fi
+  image_imported "$ref" || die "image $ref missing after import"
+}
+
+image_imported() { [[ -n "$(ctr_k8s images ls -q "name==$1")" ]]; }  # ref
