@@ -91,9 +91,9 @@ def run_steps(stack: auto.Stack, app: Target, plan: Plan, say: Say) -> None:
         set_config(stack, **version, canaryWeight=str(weight))
         result = up(stack, f"canary {weight}%: {plan.target}", say)
         outputs = result.outputs
-        share = float(outputs["canaryEffectiveWeight"].value)
+        split = outputs["canarySplit"].value  # by the route, or by the pods without a gateway
         gate = outputs["gateResult"].value if "gateResult" in outputs else "off"
-        say(f"weight {weight}% -> {share:g}% of the pods; gate: {gate}")
+        say(f"weight {weight}% -> {split}; gate: {gate}")
         say(f"answers: {answers_split(app, plan.sample_seconds)}")
         if weight < 100:
             time.sleep(plan.pause_seconds)

@@ -18,6 +18,7 @@ import pytest
 from pulumi import automation as auto
 
 from components.traffic import GatewayUrl, SteadyLoad, TrafficReport, get_once
+from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.cluster_settings import GATEWAY_HTTP_NODE_PORT, GATEWAY_HTTPS_NODE_PORT
 from demo_orq.stacks import reach, set_config, switch_strategy
@@ -132,14 +133,18 @@ def test_a_canary_takes_its_exact_share_of_requests_and_the_header_picks_a_side(
     assert (always, never) == (Counter({V2: 200}), Counter({V1: 200}))
 
 
-def test_weights_up_to_a_promotion_and_an_abort_fail_no_request(stack: auto.Stack) -> None:
-    for weight in (10, 50, 100):
-        set_config(stack, canaryWeight=str(weight))
-        up_under_load(stack, f"canary weight {weight}")
-    assert set(shares(answers(through_gateway(stack), 200))) == {V2}
-
-    set_config(stack, message=V2, canaryWeight="0")
-    up_under_load(stack, "promote")
+def test_a_stepped_canary_through_the_gateway_promotes_and_an_abort_fails_no_request(
+    stack: auto.Stack,
+) -> None:
+    set_config(stack, canaryWeight="0")
+    with SteadyLoad(through_gateway(stack), rate=RATE, only_loopback=False) as load:
+        plan = stepped_canary.Plan((10, 50, 100), V2, None, pause_seconds=0, sample_seconds=2)
+        exit_code = stepped_canary.run(stack, plan, service="gateway")
+        time.sleep(3)
+    print(f"\nstepped canary 10, 50, 100, promote: {load.report.summary()}")
+    assert exit_code == 0
+    assert load.report.failures == [], load.report.failures[:5]
+    assert load.report.body_sequence() == [V1 + "\n", V2 + "\n"]
     assert set(shares(answers(through_gateway(stack), 200))) == {V2}
 
     set_config(stack, canaryMessage=V3, canaryWeight="50")

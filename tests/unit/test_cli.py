@@ -16,10 +16,11 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
 import demo_orq
+from components.traffic import GatewayUrl, loopback_for
 from demo_orq import cli
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import KubectlError
-from demo_orq.stacks import StackError, project_folder
+from demo_orq.stacks import StackError, project_folder, reach
 
 PULUMI_FAILURE = (
     "Updating (dev):\n"
@@ -139,3 +140,26 @@ def test_python_m_demo_orq_is_the_same_command(project_root):
     )
 
     assert shown.stdout == cli.usage() + "\n"
+
+
+@pytest.mark.parametrize("bad", ["X-Canary", ":always", "X Canary:always"])
+def test_a_bad_header_is_refused_on_one_line(capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["get", "--service", "gateway", "--header", bad])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"argument --header: {bad!r}: NAME:VALUE, e.g. X-Canary:always" in error
+
+
+def test_a_header_needs_the_gateway():
+    with pytest.raises(StackError, match="--header is sent through the gateway only"):
+        reach(auto.Stack.__new__(auto.Stack), "app", [("X-Canary", "always")])
+
+
+def test_the_gateway_target_says_where_it_goes_and_with_which_headers():
+    target = GatewayUrl("https://hello.demo-orq.localhost:30443/api", "", (("X-Canary", "never"),))
+    assert target.description == (
+        "through the gateway at https://hello.demo-orq.localhost:30443/api with X-Canary: never"
+    )
+    assert loopback_for("hello.demo-orq.localhost") == "127.0.0.1"
+    assert loopback_for("example.test") == "example.test"
