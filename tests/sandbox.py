@@ -79,6 +79,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "report": Sandbox("orq-report", 30480),
     "cluster-dns": Sandbox("orq-cluster-dns", 31000),
     "cluster-security": Sandbox("orq-cluster-security", 31020),
+    "gateway-addon": Sandbox("orq-gw-addon", 31040),
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
     "strategies-cloud": Sandbox(

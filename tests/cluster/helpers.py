@@ -6,21 +6,24 @@ cluster is not reachable. kubectl comes from demo_orq.kube (PATH and KUBECONFIG 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 
 from components.traffic import http_get
-from demo_orq.cluster_settings import NODE_NAME
+from demo_orq.cluster_settings import ECHO_IMAGE, NODE_NAME
 from demo_orq.kube import (
     Object,
     delete_namespace_now,
+    deployment_settled,
     kubectl,
     kubectl_json,
     namespace_exists,
     wait_until,
 )
+from tests.sandbox import Sandbox
 
 COMPONENTS = (
     "etcd",
@@ -105,3 +108,65 @@ def port_forward(
 def delete_namespace(name: str, timeout: float = 120) -> None:
     delete_namespace_now(name)
     wait_until(lambda: not namespace_exists(name), timeout, f"namespace {name} to be gone")
+
+
+HARDENED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+"""A container's security context under the "restricted" profile."""
+NON_ROOT = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def apply(*objects: Object) -> None:
+    items = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
+    kubectl("apply", "-f", "-", stdin=json.dumps(items))
+
+
+def restricted_namespace(name: str) -> Object:
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def echo_app(namespace: str, text: str, replicas: int) -> list[Object]:
+    """http-echo saying `text` behind a ClusterIP Service `echo` in `namespace`."""
+    labels = {"app": "echo"}
+    container = {
+        "name": "echo",
+        "image": ECHO_IMAGE,
+        "imagePullPolicy": "Never",
+        "args": [f"-text={text}", "-listen=:8080"],
+        "ports": [{"containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2},
+        "securityContext": HARDENED,
+    }
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {"securityContext": NON_ROOT, "containers": [container]},
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "echo", "namespace": namespace},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": template},
+    }
+    spec: Object = {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "echo", "namespace": namespace},
+        "spec": spec,
+    }
+    return [deployment, service]
+
+
+def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
+    """`echo_app` in the sandbox's namespace (claimed first, restricted), Ready."""
+    sandbox.claim()
+    apply(restricted_namespace(sandbox.namespace), *echo_app(sandbox.namespace, text, replicas))
+    wait_until(
+        lambda: deployment_settled(sandbox.namespace, "echo", replicas),
+        120,
+        f"echo ready in {sandbox.namespace}",
+    )

@@ -17,78 +17,19 @@ from collections.abc import Iterator
 import pytest
 
 from demo_orq.cluster_settings import (
-    ECHO_IMAGE,
     KUBE_VERSION,
     NETCHECK_IMAGE,
     NODE_NAME,
     SERVICE_API_IP,
 )
-from demo_orq.kube import Object, deployment_settled, kubectl, kubectl_json, pods, wait_until
-from tests.cluster.helpers import delete_namespace
-from tests.sandbox import SANDBOXES, Sandbox
+from demo_orq.kube import Object, kubectl, kubectl_json, pods, wait_until
+from tests.cluster.helpers import HARDENED, NON_ROOT, apply, delete_namespace, deploy_echo
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
 DNS_SANDBOX = SANDBOXES["cluster-dns"]  # its Service is a ClusterIP: no node port used
 DNS_MESSAGE = "found by name"
-HARDENED = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
-NON_ROOT = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
-
-
-def apply(*objects: Object) -> None:
-    items = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
-    kubectl("apply", "-f", "-", stdin=json.dumps(items))
-
-
-def restricted_namespace(name: str) -> Object:
-    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
-
-
-def echo_app(sandbox: Sandbox, text: str, replicas: int) -> list[Object]:
-    """http-echo saying `text` behind a ClusterIP Service `echo`."""
-    labels = {"app": "echo"}
-    container = {
-        "name": "echo",
-        "image": ECHO_IMAGE,
-        "imagePullPolicy": "Never",
-        "args": [f"-text={text}", "-listen=:8080"],
-        "ports": [{"containerPort": 8080}],
-        "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 5},
-        "securityContext": HARDENED,
-    }
-    template = {
-        "metadata": {"labels": labels},
-        "spec": {"securityContext": NON_ROOT, "containers": [container]},
-    }
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "echo", "namespace": sandbox.namespace},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": template},
-    }
-    spec: Object = {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "echo", "namespace": sandbox.namespace},
-        "spec": spec,
-    }
-    return [deployment, service]
-
-
-def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
-    sandbox.claim()
-    apply(restricted_namespace(sandbox.namespace), *echo_app(sandbox, text, replicas))
-    wait_until(
-        lambda: deployment_settled(sandbox.namespace, "echo", replicas),
-        120,
-        f"echo ready in {sandbox.namespace}",
-    )
 
 
 def run_netcheck(namespace: str, name: str, *args: str) -> list[Object]:

@@ -81,12 +81,13 @@ def test_demo_manifest_gives_three_running_ready_pods(demo: None) -> None:
 
 
 def test_nodeport_answers_exact_text(demo: None) -> None:
+    # Ready pods reach the node port once kube-proxy has their endpoints (its sync, 1-2 s here).
+    wait_for_only_answer(*NODEPORT, V1, timeout=10)
     status, headers, body = http_get(*NODEPORT)
     assert status == 200
     assert body == (V1 + "\n").encode("utf-8")
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
     assert headers["X-App-Name"] == "http-echo" and headers["X-App-Version"] == "0.2.3"
-    wait_for_only_answer(*NODEPORT, V1, timeout=10)
 
 
 def test_port_forward_answers_exact_text(demo: None) -> None:

@@ -32,14 +32,13 @@ from demo_orq.cluster_settings import ECHO_IMAGE, SETTINGS
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import (
     Object,
-    deployment_settled,
     kubectl,
     kubectl_json,
-    namespace_exists,
     pods,
     wait_until,
 )
-from tests.cluster.helpers import delete_namespace, port_forward
+from tests.cluster.helpers import HARDENED, apply, delete_namespace, deploy_echo, port_forward
+from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
@@ -52,19 +51,14 @@ HTTP_NODE_PORT = int(SETTINGS["GATEWAY_HTTP_NODE_PORT"])
 HTTPS_NODE_PORT = int(SETTINGS["GATEWAY_HTTPS_NODE_PORT"])
 TRAEFIK = "app.kubernetes.io/name=traefik"
 
-NAMESPACE = "orq-gw-addon"
+SANDBOX = SANDBOXES["gateway-addon"]  # its Service is a ClusterIP: no node port used
+NAMESPACE = SANDBOX.namespace
 HOST = f"addon.{NAMESPACE}.localhost"
 SECURE_HOST = f"secure.{NAMESPACE}.localhost"
 TEXT = "served through the gateway add-on"
 ROUTE_CHANGE_LIMIT = 1.0
 """Seconds a route change may take to be served (Traefik's providers throttle is 100 ms)."""
 
-HARDENED = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
-NON_ROOT = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
@@ -240,63 +234,10 @@ def free_port() -> int:
 # ---------------------------------------------------------------- end to end
 
 
-def apply(*objects: Object) -> None:
-    items = {"apiVersion": "v1", "kind": "List", "items": list(objects)}
-    kubectl("apply", "-f", "-", stdin=json.dumps(items))
-
-
-def echo_app() -> list[Object]:
-    """http-echo saying TEXT behind a ClusterIP Service `echo` in NAMESPACE (restricted)."""
-    labels = {"app": "echo"}
-    container = {
-        "name": "echo",
-        "image": ECHO_IMAGE,
-        "imagePullPolicy": "Never",
-        "args": [f"-text={TEXT}", "-listen=:8080"],
-        "ports": [{"containerPort": 8080}],
-        "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2},
-        "securityContext": HARDENED,
-    }
-    namespace = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": NAMESPACE,
-            "labels": {"pod-security.kubernetes.io/enforce": "restricted"},
-        },
-    }
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "echo", "namespace": NAMESPACE},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"securityContext": NON_ROOT, "containers": [container]},
-            },
-        },
-    }
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "echo", "namespace": NAMESPACE},
-        "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]},
-    }
-    return [namespace, deployment, service]
-
-
 @pytest.fixture(scope="module")
 def echo_backend(gateway_addon: str) -> Iterator[None]:
-    if namespace_exists(NAMESPACE):
-        raise AssertionError(
-            f"namespace {NAMESPACE} already exists: it is not this run's, so it is left alone. "
-            f"Delete it (kubectl delete namespace {NAMESPACE}) if it is a leftover."
-        )
     try:
-        apply(*echo_app())
-        wait_until(lambda: deployment_settled(NAMESPACE, "echo", 1), 120, "echo ready")
+        deploy_echo(SANDBOX, TEXT, 1)
         yield
     finally:
         delete_namespace(NAMESPACE)
