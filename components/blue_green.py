@@ -23,7 +23,7 @@ from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, idle_color, settings
 from .gateway import Backend, Entry, HeaderRule, Routing
 from .names import COLORS, Color, role_service_name
-from .service import app_service, service_url
+from .service import role_service, service_url
 from .strategies import BlueGreen
 from .workload import Home, Workload
 
@@ -41,10 +41,11 @@ def deploy_blue_green(
         analysis = gate(parent, name, home, args, slots, deployments)
         serve_after.append(analysis)
         outputs["gate_result"] = analysis.result
-    preview = app_service(
+    preview = role_service(
         parent,
-        role_service_name(name, "preview"),
-        role_service_name(args.service_name, "preview"),
+        name,
+        args.service_name,
+        "preview",
         home.namespace,
         color_selector(args, idle),
         slots.preview_node_port,
@@ -70,13 +71,8 @@ def color_route(
 ) -> k8s.apiextensions.CustomResource:
     """The route to the live color's Service, and to the idle one's with the preview header."""
     services = {
-        color: app_service(
-            parent,
-            role_service_name(name, color),
-            role_service_name(args.service_name, color),
-            home.namespace,
-            color_selector(args, color),
-            None,
+        color: role_service(
+            parent, name, args.service_name, color, home.namespace, color_selector(args, color)
         )
         for color in COLORS
     }

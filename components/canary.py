@@ -19,7 +19,7 @@ from .deployments import app_deployment, app_labels
 from .gate import AnalysisGate, settings
 from .gateway import Backend, Entry, HeaderRule, Routing
 from .names import role_service_name
-from .service import app_service, service_url
+from .service import role_service, service_url
 from .strategies import Canary
 from .workload import Home, Workload
 
@@ -48,13 +48,8 @@ def deploy_canary(
     )
     canary_labels = {**app_labels(args), TRACK: "canary"}
     canary_service_name = role_service_name(args.service_name, "canary")
-    canary_service = app_service(
-        parent,
-        role_service_name(name, "canary"),
-        canary_service_name,
-        home.namespace,
-        canary_labels,
-        canary.node_port,
+    canary_service = role_service(
+        parent, name, args.service_name, "canary", home.namespace, canary_labels, canary.node_port
     )
     route = None
     if entry is not None and canary_pods == 0:
@@ -114,13 +109,9 @@ def canary_route(
 ) -> k8s.apiextensions.CustomResource:
     stable_name = role_service_name(args.service_name, "stable")
     canary_name = role_service_name(args.service_name, "canary")
-    stable_service = app_service(
-        parent,
-        role_service_name(name, "stable"),
-        stable_name,
-        home.namespace,
-        {**app_labels(args), TRACK: "stable"},
-        None,
+    stable_labels = {**app_labels(args), TRACK: "stable"}
+    stable_service = role_service(
+        parent, name, args.service_name, "stable", home.namespace, stable_labels
     )
     routing = Routing(
         [Backend(stable_name, 100 - canary.weight), Backend(canary_name, canary.weight)],

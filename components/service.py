@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import defaults
+from .names import ServiceRole, role_service_name
 
 # The provider's Service await holds every create or update of a Service for 10 s after the first
 # change of its endpoints (bench/: cold deploy 12.2 s -> 7.6 s without it). The Deployments'
@@ -46,6 +47,29 @@ def app_service(
             "ports": [port],
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def role_service(
+    parent: pulumi.Resource,
+    name: str,
+    service_name: str,
+    role: ServiceRole,
+    namespace: pulumi.Input[str],
+    selector: pulumi.Input[dict[str, str]],
+    node_port: int | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> k8s.core.v1.Service:
+    """`app_service` of a strategy's `role`, named from the component's `name` (its logical
+    name) and the app's `service_name` (its name in the cluster)."""
+    return app_service(
+        parent,
+        role_service_name(name, role),
+        role_service_name(service_name, role),
+        namespace,
+        selector,
+        node_port,
+        depends_on,
     )
 
 
