@@ -84,7 +84,7 @@ def color_route(
             )
         ],
     )
-    return entry.route(parent, name, args.service_name, routing, [*services.values(), *after])
+    return entry.route(parent, name, routing, [*services.values(), *after])
 
 
 def color_selector(args: HelloAppArgs, color: str) -> dict[str, str]:

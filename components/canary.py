@@ -120,7 +120,7 @@ def canary_route(
             HeaderRule(CANARY_HEADER, "never", stable_name),
         ],
     )
-    return entry.route(parent, name, args.service_name, routing, [stable_service, *after])
+    return entry.route(parent, name, routing, [stable_service, *after])
 
 
 def effective_weight(args: HelloAppArgs, canary: Canary, entry: Entry | None) -> float:

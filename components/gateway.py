@@ -72,18 +72,18 @@ class Entry:
         self,
         parent: pulumi.Resource,
         name: str,
-        route_name: str,
         routing: Routing,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> k8s.apiextensions.CustomResource:
-        """The HTTPRoute of the HTTPS listener; it changes only after `depends_on` is done."""
+        """The HTTPRoute of the HTTPS listener, named as the Gateway; it changes only after
+        `depends_on` is done."""
         rules = [header_rule(rule) for rule in routing.header_rules]
         rules.append({"matches": [api_match()], "backendRefs": backend_refs(routing.backends)})
         return k8s.apiextensions.CustomResource(
             f"{name}-route",
             api_version=API_VERSION,
             kind="HTTPRoute",
-            metadata={"name": route_name, "namespace": self.namespace},
+            metadata={"name": self.gateway_name, "namespace": self.namespace},
             spec={
                 "parentRefs": [self.parent_ref("https")],
                 "hostnames": [self.hostname],

@@ -110,7 +110,7 @@ class HelloApp(pulumi.ComponentResource):
         )
         if entry is not None and not workload.routed:
             routing = Routing([Backend(args.service_name)])
-            entry.route(self, name, args.service_name, routing, depends_on=[service])
+            entry.route(self, name, routing, depends_on=[service])
 
         self.url = service_url(service, args.url_host)
         self.namespace = namespace_name
