@@ -150,7 +150,8 @@ def test_the_report_of_the_stack_has_every_figure(
     probe = document["probe"]
     assert probe["requests"] >= PROBE_SECONDS * RATE * 0.8, probe
     assert probe["availability_percent"] == 100.0 and probe["error_rate_percent"] == 0.0
-    assert 0 < probe["p50_ms"] <= probe["p95_ms"] <= probe["p99_ms"] < 500, probe
+    # The app's own latencies, the hop taken off: 0 when the app answers within the hop's jitter.
+    assert 0 <= probe["p50_ms"] <= probe["p95_ms"] <= probe["p99_ms"] < 500, probe
     assert document["metrics_api"] == "ok"
     assert len(document["pods"]) == REPLICAS
     for pod in document["pods"]:
