@@ -3,13 +3,18 @@
 # registry): pause, http-echo (and its slow twin for tests) and netcheck from their sources
 # here, CoreDNS and metrics-server from their published Go modules (images/<name>/go.mod pins
 # the version, go.sum the hashes).
-# With `gateway`: only the gateway add-on's image, Traefik, built in its own published module
-# (its go.mod and go.sum, replace directives included); cluster/gateway.sh asks for it.
+# With an add-on's name: only that add-on's images, built in their own published modules (their
+# go.mod and go.sum, replace directives included); the add-on's script (cluster/gateway.sh...)
+# asks for them.
 # cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
+ADDONS=(gateway prometheus vpa)
 case "$#:${1:-}" in
-  0: | 1:gateway) ;;
-  *) printf "error: unexpected argument '%s' for %s (accepted: gateway)\n" "${@: -1}" "${0##*/}" >&2
+  0:) ;;
+  1:*) [[ " ${ADDONS[*]} " == *" $1 "* ]] || {
+         printf "error: unknown add-on '%s' for %s (accepted: %s)\n" "$1" "${0##*/}" "${ADDONS[*]}" >&2
+         exit 2; } ;;
+  *) printf "error: at most one argument for %s, got %s (accepted: %s)\n" "${0##*/}" "$#" "${ADDONS[*]}" >&2
      exit 2 ;;
 esac
 # shellcheck source=cluster/lib.sh
@@ -26,17 +31,16 @@ inputs_sum() {  # src tag ldflags go-toolchain
 }
 
 # The source folder is one of images/ (by default the image's name) or an absolute path.
-build_image() {  # name tag dest-path-in-image go-package [ldflags] [source folder] [go toolchain]
+# Build tags, when given, are part of the inputs (an image without them keeps its key).
+build_image() {  # name tag dest-path-in-image go-package [ldflags] [source folder] [go toolchain] [build tags]
   local name=$1 tag=$2 dest=$3 package=$4 ldflags="-s -w ${5:-}" src=${6:-$1}
-  local go=${7:-$GO_TOOLCHAIN_FOR_KUBE}
+  local go=${7:-$GO_TOOLCHAIN_FOR_KUBE} tags=${8:-}
   [[ $src == /* ]] || src="$CLUSTER_DIR/images/$src"
   local out="$IMAGES_DIR/$name.tar" bin="$IMAGES_DIR/$name.bin" start=$SECONDS sum
-  sum="$(inputs_sum "$src" "$tag" "$ldflags" "$go")"
+  sum="$(inputs_sum "$src" "$tag" "$ldflags" "$go${tags:+ -tags $tags}")"
   [[ -f "$out" && "$(cat "$out.inputs" 2>/dev/null)" == "$sum" ]] && return 0
-  log "building image $tag (go build $package, $go)"
-  # -buildvcs=false: the same sources make the same binary in any checkout, so the same image.
-  (cd "$src" && GOTOOLCHAIN="$go" GOFLAGS=-mod=readonly CGO_ENABLED=0 \
-     go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin" "$package")
+  log "building image $tag (go build $package, $go${tags:+, -tags $tags})"
+  go_build "$src" "$go" "$ldflags" "$tags" "$package" "$bin"
   python3 "$CLUSTER_DIR/images/make-image.py" --tag "$tag" --binary "$bin" --dest "$dest" --out "$out.tmp"
   mv "$out.tmp" "$out"
   echo "$sum" > "$out.inputs"
@@ -44,11 +48,20 @@ build_image() {  # name tag dest-path-in-image go-package [ldflags] [source fold
   log "built image $tag in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
 }
 
+# A static binary, the same for the same sources in any checkout (-buildvcs=false). GOWORK=off:
+# a published module may carry a go.work naming folders its zip does not have (Prometheus').
+go_build() {  # source-folder go-toolchain ldflags build-tags go-package out
+  (cd "$1" && GOTOOLCHAIN="$2" GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+     go build -trimpath -buildvcs=false -tags "$4" -ldflags "$3" -o "$6" "$5")
+}
+
 build_core_images() {
   build_image pause "$PAUSE_IMAGE" /pause .
   build_image http-echo "$ECHO_IMAGE" /http-echo .
   build_image http-echo-slow "$SLOW_ECHO_IMAGE" /http-echo . "-X main.answerDelay=$SLOW_ECHO_DELAY" \
     http-echo
+  build_image http-echo-faulty "$FAULTY_ECHO_IMAGE" /http-echo . \
+    "-X main.failureEvery=$FAULTY_ECHO_FAILURE_EVERY" http-echo
   build_image netcheck "$NETCHECK_IMAGE" /netcheck .
   build_image coredns "$COREDNS_IMAGE" /coredns .
   build_image metrics-server "$METRICS_SERVER_IMAGE" /metrics-server \
@@ -56,12 +69,50 @@ build_core_images() {
     "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
 }
 
-build_gateway_image() {
+build_gateway_images() {
   local module=github.com/traefik/traefik/v3 dir
   dir="$(module_dir "$module@$TRAEFIK_VERSION")"
   build_image traefik "$TRAEFIK_IMAGE" /traefik ./cmd/traefik \
     "-X $module/pkg/version.Version=$TRAEFIK_VERSION" "$dir" "$GO_TOOLCHAIN_FOR_TRAEFIK"
 }
 
+# Only the recommender (./pkg/recommender; its version is a constant of the module's common/).
+build_vpa_images() {
+  local dir
+  dir="$(module_dir "k8s.io/autoscaler/vertical-pod-autoscaler@v$VPA_VERSION")"
+  build_image vpa-recommender "$VPA_RECOMMENDER_IMAGE" /recommender ./pkg/recommender "" "$dir" \
+    "$GO_TOOLCHAIN_FOR_VPA"
+}
+
+# Prometheus without the web UI's assets (no `builtinassets` tag: the UI would be read from
+# ./web/ui/static, absent, so its pages answer 500; the API, /metrics and /-/ serve) and with no
+# service discovery but Kubernetes' (and file and http, which the module always has); the rules
+# loader; and promtool beside them in the cache ($PROMTOOL), for the add-on's checks.
+build_prometheus_images() {
+  local dir tags=remove_all_sd,enable_kubernetes_sd ldflags sum start
+  dir="$(module_dir "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION")"
+  [[ "v$(<"$dir/VERSION")" == "$PROMETHEUS_VERSION" ]] ||
+    die "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION is Prometheus $(<"$dir/VERSION"), not $PROMETHEUS_VERSION"
+  ldflags="-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
+  build_image prometheus "$PROMETHEUS_IMAGE" /bin/prometheus ./cmd/prometheus "$ldflags" "$dir" \
+    "$GO_TOOLCHAIN_FOR_PROMETHEUS" "$tags"
+  ldflags="-s -w $ldflags"
+  sum="$(inputs_sum "$dir" promtool "$ldflags" "$GO_TOOLCHAIN_FOR_PROMETHEUS -tags $tags")"
+  if [[ ! -x "$PROMTOOL" || "$(cat "$PROMTOOL.inputs" 2>/dev/null)" != "$sum" ]]; then
+    log "building promtool $PROMETHEUS_VERSION (go build ./cmd/promtool, $GO_TOOLCHAIN_FOR_PROMETHEUS)"
+    start=$SECONDS
+    mkdir -p "${PROMTOOL%/*}"
+    go_build "$dir" "$GO_TOOLCHAIN_FOR_PROMETHEUS" "$ldflags" "$tags" ./cmd/promtool "$PROMTOOL.tmp"
+    mv "$PROMTOOL.tmp" "$PROMTOOL"
+    echo "$sum" >"$PROMTOOL.inputs"
+    log "built $PROMTOOL in $((SECONDS - start))s"
+  fi
+  build_image rules-loader "$RULES_LOADER_IMAGE" /rules-loader .
+}
+
 mkdir -p "$IMAGES_DIR"
-if (($#)); then build_gateway_image; else build_core_images; fi
+# One build at a time: two callers (an add-on's install, a test that needs promtool) must not
+# write the same tarball at once.
+exec 9>"$IMAGES_DIR/.build.lock"
+flock 9
+if (($#)); then "build_${1}_images"; else build_core_images; fi

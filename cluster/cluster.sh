@@ -10,6 +10,12 @@
 #                                           process of the cluster and clean nothing
 #   cluster/gateway.sh (= cluster.sh gateway)  install the gateway add-on (Gateway API CRDs and
 #                                           Traefik) on demand; idempotent
+#   cluster/vpa.sh (= cluster.sh vpa)       install the VPA add-on (VPA CRDs and the recommender
+#                                           alone: recommendations, no pod changed) on demand;
+#                                           idempotent
+#   cluster/prometheus.sh (= cluster.sh prometheus)  install the Prometheus add-on (Prometheus,
+#                                           its recording rules and the apps' rules loader) on
+#                                           demand; idempotent
 # up runs the steps of steps/ in the order of their file names: steps/NN-NAME.sh defines
 # step_NAME (dashes as underscores). A step that also defines start_NAME and health_NAME is a
 # component, which restart, status and kill know by its name.
@@ -24,6 +30,10 @@ source "$CLUSTER_DIR/lib/processes.sh"
 source "$CLUSTER_DIR/lib/cleanup.sh"
 # shellcheck source=cluster/lib/gateway.sh
 source "$CLUSTER_DIR/lib/gateway.sh"
+# shellcheck source=cluster/lib/vpa.sh
+source "$CLUSTER_DIR/lib/vpa.sh"
+# shellcheck source=cluster/lib/prometheus.sh
+source "$CLUSTER_DIR/lib/prometheus.sh"
 
 # ---------------------------------------------------------------- steps
 
@@ -133,12 +143,21 @@ cmd_kill() {
 }
 
 # The gateway add-on, on demand (lib/gateway.sh); the cluster must be up.
-cmd_gateway() {
-  [[ $EUID -eq 0 ]] || die "gateway needs root"
+# An add-on (gateway, vpa, prometheus), installed on demand by install_<name> (lib/<name>.sh):
+# one install at a time, as two test suites may ask for one at once.
+cmd_addon() {  # name
+  local name=$1
+  [[ $EUID -eq 0 ]] || die "$name needs root"
   if ! { [[ -x "$KUBE_BIN/kubectl" ]] && health kube-apiserver >/dev/null 2>&1 && node_ready; }; then
     die "the cluster is not up: run cluster/up.sh first"
   fi
-  install_gateway
+  if [[ $name == vpa ]]; then
+    metrics_api_serves || die "the metrics API (metrics-server) does not serve: run cluster/up.sh"
+  fi
+  mkdir -p "$RUN"
+  exec 9>"$RUN/addons.lock"
+  flock 9
+  "install_$name"
 }
 
 usage_error() { printf 'error: %s\n' "$*" >&2; exit 2; }
@@ -166,6 +185,16 @@ cmd_status() {
     else state=unhealthy; rc=1
     fi
     printf '%-24s %-8s %s\n' "traefik (gateway add-on)" - "$state"
+    if ! vpa_installed; then state="not installed (cluster/vpa.sh installs it)"
+    elif vpa_healthy; then state="healthy ($(vpa_summary))"
+    else state=unhealthy; rc=1
+    fi
+    printf '%-24s %-8s %s\n' "vpa-recommender (add-on)" - "$state"
+    if ! prometheus_installed; then state="not installed (cluster/prometheus.sh installs it)"
+    elif prometheus_healthy; then state="healthy ($(prometheus_summary))"
+    else state=unhealthy; rc=1
+    fi
+    printf '%-24s %-8s %s\n' "prometheus (add-on)" - "$state"
     echo
     kubectl_admin get nodes -o wide || rc=1
     node_ready || rc=1
@@ -182,7 +211,7 @@ cmd_env() {
   echo "export KUBECONFIG=\"$KUBECONFIG_OUT\""
 }
 
-COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway"
+COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway, vpa, prometheus"
 main() {
   [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: $COMMANDS)"
   local command=$1
@@ -197,7 +226,7 @@ main() {
     env) cmd_env ;;
     restart) cmd_restart "$@" ;;
     kill) cmd_kill ;;
-    gateway) cmd_gateway ;;
+    gateway | vpa | prometheus) cmd_addon "$command" ;;
     *) usage_error "unknown command '$command' (accepted: $COMMANDS)" ;;
   esac
 }

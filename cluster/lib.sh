@@ -35,12 +35,22 @@ COREDNS_VERSION="$(module_version coredns github.com/coredns/coredns)"
 COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
 METRICS_SERVER_VERSION="$(module_version metrics-server sigs.k8s.io/metrics-server)"
 METRICS_SERVER_IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SERVER_VERSION"
-# $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow: from images/http-echo).
-IMAGE_NAMES=(pause http-echo http-echo-slow coredns metrics-server netcheck)
+# $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow and -faulty: from
+# images/http-echo).
+IMAGE_NAMES=(pause http-echo http-echo-slow http-echo-faulty coredns metrics-server netcheck)
 # The gateway add-on's image, under its upstream name: built only when the add-on is asked for
 # (cluster/gateway.sh), imported by up whenever it is in the cache.
 TRAEFIK_IMAGE="docker.io/library/traefik:$TRAEFIK_VERSION"
-ON_DEMAND_IMAGE_NAMES=(traefik)
+# The VPA add-on's image (cluster/vpa.sh), the same way.
+VPA_RECOMMENDER_IMAGE="registry.k8s.io/autoscaling/vpa-recommender:$VPA_VERSION"
+# The Prometheus add-on's images (cluster/prometheus.sh), the same way: Prometheus v3.X.Y is the
+# Go module github.com/prometheus/prometheus v0.3XX.Y (v3.16.0: v0.316.0). promtool, for checking
+# its configuration and rules, is built with it into the cache (not an image).
+PROMETHEUS_MODULE_VERSION="$(awk -F. '{ printf "v0.%d%02d.%d", substr($1, 2), $2, $3 }' \
+                             <<<"$PROMETHEUS_VERSION")"
+PROMETHEUS_IMAGE="quay.io/prometheus/prometheus:$PROMETHEUS_VERSION"
+PROMTOOL="$CACHE_DIR/prometheus/$PROMETHEUS_VERSION/promtool"
+ON_DEMAND_IMAGE_NAMES=(traefik vpa-recommender prometheus rules-loader)
 
 # Ports on the machine (check_ports_free checks them).
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KUBELET_PORT"
@@ -67,7 +77,11 @@ TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
                METRICS_RESOLUTION APISERVER_URL
                TRAEFIK_IMAGE GATEWAY_NAMESPACE GATEWAY_CLASS GATEWAY_HTTP_PORT GATEWAY_HTTPS_PORT
                TRAEFIK_PING_PORT TRAEFIK_METRICS_PORT GATEWAY_HTTP_NODE_PORT
-               GATEWAY_HTTPS_NODE_PORT)
+               GATEWAY_HTTPS_NODE_PORT
+               VPA_RECOMMENDER_IMAGE VPA_NAMESPACE VPA_RECOMMENDER_INTERVAL VPA_MIN_CPU_MILLICORES
+               VPA_MIN_MEMORY_MB VPA_METRICS_PORT
+               PROMETHEUS_IMAGE RULES_LOADER_IMAGE PROMETHEUS_NAMESPACE PROMETHEUS_PORT
+               PROMETHEUS_RETENTION_TIME PROMETHEUS_RETENTION_SIZE PROMETHEUS_RULES_LABEL)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -80,12 +80,15 @@ SANDBOXES: dict[str, Sandbox] = {
     "cluster-dns": Sandbox("orq-cluster-dns", 31000),
     "cluster-security": Sandbox("orq-cluster-security", 31020),
     "gateway-addon": Sandbox("orq-gw-addon", 31040),
+    "vpa-addon": Sandbox("orq-vpa-addon", 31060),  # ClusterIP only: no node port used
+    "prometheus-addon": Sandbox("orq-prom-addon", 31080),  # ClusterIP only: no node port used
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
     "strategies-cloud": Sandbox(
         "orq-strategies-cloud", 30590, preview_node_port=30591, canary_node_port=30592
     ),
     "gateway": Sandbox("orq-gateway", 30880, preview_node_port=30881, canary_node_port=30882),
+    "prometheus": Sandbox("orq-prometheus", 30980, preview_node_port=30981, canary_node_port=30982),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
     "faults": Sandbox("orq-faults", 30680),
     "faults-node": Sandbox("orq-faults-node", 30681),

@@ -11,10 +11,14 @@ image_ref() {  # name -> the reference the image is tagged with
     pause) echo "$PAUSE_IMAGE" ;;
     http-echo) echo "$ECHO_IMAGE" ;;
     http-echo-slow) echo "$SLOW_ECHO_IMAGE" ;;
+    http-echo-faulty) echo "$FAULTY_ECHO_IMAGE" ;;
     coredns) echo "$COREDNS_IMAGE" ;;
     metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
     netcheck) echo "$NETCHECK_IMAGE" ;;
     traefik) echo "$TRAEFIK_IMAGE" ;;
+    vpa-recommender) echo "$VPA_RECOMMENDER_IMAGE" ;;
+    prometheus) echo "$PROMETHEUS_IMAGE" ;;
+    rules-loader) echo "$RULES_LOADER_IMAGE" ;;
     *) die "unknown image $1" ;;
   esac
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -19,9 +21,10 @@ const (
 	version = "0.2.3"
 )
 
-// answerDelay is empty in the image that stands in for hashicorp/http-echo. The tests' slow
-// candidate is the same program built with -ldflags "-X main.answerDelay=250ms".
-var answerDelay string
+// answerDelay and failureEvery are empty in the image that stands in for hashicorp/http-echo.
+// The tests' slow candidate is the same program built with -ldflags "-X main.answerDelay=250ms",
+// their faulty one with "-X main.failureEvery=20": every 20th answer of `/` is a 500 (5%).
+var answerDelay, failureEvery string
 
 func main() {
 	listen := flag.String("listen", ":5678", "address and port to listen")
@@ -51,6 +54,16 @@ func main() {
 		delay = parsed
 	}
 
+	var every uint64
+	if failureEvery != "" {
+		parsed, err := strconv.ParseUint(failureEvery, 10, 32)
+		if err != nil || parsed == 0 {
+			log.Fatalf("[ERR] bad failureEvery %q: a whole number above 0", failureEvery)
+		}
+		every = parsed
+	}
+	var answered atomic.Uint64
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -59,6 +72,10 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if every > 0 && answered.Add(1)%every == 0 {
+			http.Error(w, "injected failure", http.StatusInternalServerError)
+			return
+		}
 		fmt.Fprintln(w, *text)
 	})
 

@@ -1,0 +1,3 @@
+module demo-orq/images/rules-loader
+
+go 1.22

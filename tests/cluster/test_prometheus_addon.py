@@ -1,0 +1,377 @@
+"""The Prometheus add-on (cluster/prometheus.sh, docs/prometheus.md) on the local cluster.
+
+- The install command is idempotent: run again on a healthy add-on it returns in seconds and
+  changes no object; status.sh shows the add-on; bad arguments get exit status 2.
+- Prometheus and its rules loader run as non-root under the "restricted" Pod Security profile;
+  promtool (built beside the image) accepts the configuration and the rules that are deployed.
+- Prometheus answers through the API server's service proxy, and the targets of every job are
+  up: itself, the API server, the kubelet, its cAdvisor (series by namespace, pod, container) and
+  Traefik.
+- Requests through the gateway to an HTTPRoute of the sandbox are counted in Traefik's
+  `traefik_service_requests_total` under the backend Service's `service` label, with the finer
+  latency buckets, and in the add-on's recording rules.
+- The rules loader: a ConfigMap labelled demo-orq.io/prometheus-rules=true brings its rule files
+  within 30 s and takes them away when it is deleted; a key that is not .yaml/.yml is ignored, a
+  ConfigMap that Prometheus refuses is left out without stopping the others.
+
+Its own namespace, orq-prom-addon (refused if it exists, deleted at the end). The gateway add-on
+is installed too (cluster/gateway.sh): Traefik is one of the targets and serves the route.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo_orq.cluster_settings import (
+    GATEWAY_HTTP_NODE_PORT,
+    PROMETHEUS_NAMESPACE,
+    PROMETHEUS_PROXY,
+    PROMETHEUS_RULES_LABEL,
+    SETTINGS,
+    promtool_path,
+)
+from demo_orq.facts import PROJECT_DIR
+from demo_orq.kube import Object, kubectl, kubectl_json, pods, wait_until
+from tests.cluster.helpers import HARDENED, apply, delete_namespace, deploy_echo
+from tests.sandbox import SANDBOXES
+
+pytestmark = pytest.mark.cluster
+
+CLUSTER_DIR = PROJECT_DIR / "cluster"
+PROMETHEUS = "app.kubernetes.io/name=prometheus"
+JOBS = ("prometheus", "apiserver", "kubelet", "cadvisor", "traefik")
+RULE_FILES = "/etc/prometheus/app-rules"
+
+SANDBOX = SANDBOXES["prometheus-addon"]  # its Service is a ClusterIP: no node port used
+NAMESPACE = SANDBOX.namespace
+HOST = f"measured.{NAMESPACE}.localhost"
+TEXT = "measured by the prometheus add-on"
+SERVICE = f"{NAMESPACE}-echo-http-80@kubernetesgateway"
+"""Traefik's `service` label for port 80 of Service echo, the HTTPRoute's backend."""
+REQUESTS = 50
+BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, float("inf")]
+"""Traefik's latency buckets (cluster/addons/gateway/traefik.yaml)."""
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+def install(script: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """cluster/<script> run once, and its seconds (a cold machine builds the images first)."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [str(CLUSTER_DIR / script)], capture_output=True, text=True, timeout=3600
+    )
+    seconds = time.monotonic() - started
+    assert completed.returncode == 0, f"cluster/{script} failed:\n{completed.stderr}"
+    return completed, seconds
+
+
+@pytest.fixture(scope="module")
+def prometheus_addon(cluster_node: Object) -> str:
+    """The gateway add-on and this one installed (or found installed); this one's log."""
+    install("gateway.sh")
+    completed, seconds = install("prometheus.sh")
+    print(f"\ncluster/prometheus.sh: {seconds:.1f}s\n{completed.stderr}")
+    return completed.stderr
+
+
+def prometheus_get(path: str) -> Any:
+    """GET `path` of Prometheus' HTTP API through the API server's service proxy, as JSON."""
+    return json.loads(kubectl("get", "--raw", PROMETHEUS_PROXY + path, timeout=30).stdout)
+
+
+def query(promql: str) -> list[Object]:
+    answer = prometheus_get("/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+    assert answer["status"] == "success", answer
+    result: list[Object] = answer["data"]["result"]
+    return result
+
+
+def addon_objects() -> dict[str, str]:
+    """The resourceVersion of every object of the add-on by kind and name, and the UID and
+    restarts of its pod."""
+    names = [
+        f"namespace/{PROMETHEUS_NAMESPACE}",
+        "serviceaccount/prometheus",
+        "clusterrole/prometheus",
+        "clusterrolebinding/prometheus",
+        "configmap/prometheus-config",
+        "service/prometheus",
+        "deployment/prometheus",
+    ]
+    listed = kubectl_json("-n", PROMETHEUS_NAMESPACE, "get", *names)["items"]
+    state = {
+        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in listed
+    }
+    for pod in pods(PROMETHEUS_NAMESPACE, PROMETHEUS):
+        restarts = sum(s["restartCount"] for s in pod["status"].get("containerStatuses", []))
+        state[f"Pod/{pod['metadata']['name']}"] = f"{pod['metadata']['uid']} {restarts}"
+    return state
+
+
+def test_the_install_command_is_idempotent(prometheus_addon: str) -> None:
+    before = addon_objects()
+    second, seconds = install("prometheus.sh")
+    print(f"\nsecond run of cluster/prometheus.sh: {seconds:.2f}s\n{second.stderr}")
+    assert "prometheus add-on already installed and healthy" in second.stderr, second.stderr
+    assert seconds < 5, f"the second run took {seconds:.1f}s"
+    assert addon_objects() == before
+
+
+def test_status_shows_the_add_on_and_bad_arguments_are_refused(prometheus_addon: str) -> None:
+    status = subprocess.run(
+        [str(CLUSTER_DIR / "status.sh")], capture_output=True, text=True, timeout=60
+    )
+    [line] = [line for line in status.stdout.splitlines() if line.startswith("prometheus (add-on)")]
+    assert "healthy" in line and "unhealthy" not in line, line
+    assert PROMETHEUS_PROXY in line, line
+
+    refused = subprocess.run(
+        [str(CLUSTER_DIR / "prometheus.sh"), "--now"], capture_output=True, text=True, timeout=30
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == "error: unexpected argument '--now' for prometheus (accepted: none)\n"
+
+
+def prometheus_pod() -> Object:
+    running = pods(PROMETHEUS_NAMESPACE, PROMETHEUS)
+    [pod] = [p for p in running if not p["metadata"].get("deletionTimestamp")]
+    return pod
+
+
+def process_status(executable: bytes) -> list[dict[str, str]]:
+    """/proc/<pid>/status of each process of `executable` on the node (this machine)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if (proc / "cmdline").read_bytes().split(b"\0")[0] == executable:
+                lines = (proc / "status").read_text().splitlines()
+                found.append(dict(line.split(":\t", 1) for line in lines if ":\t" in line))
+    return found
+
+
+def test_prometheus_runs_as_non_root_under_the_restricted_profile(prometheus_addon: str) -> None:
+    labels = kubectl_json("get", "namespace", PROMETHEUS_NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted", labels
+    pod = prometheus_pod()
+    security = pod["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True, security
+    assert (security["runAsUser"], security["runAsGroup"]) == (65534, 65534), security
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}, security
+    containers = {c["name"]: c for c in pod["spec"]["containers"]}
+    assert set(containers) == {"prometheus", "rules-loader"}
+    for container in containers.values():
+        assert container["securityContext"] == HARDENED, container["securityContext"]
+        assert container["imagePullPolicy"] == "Never", container
+        assert "memory" in container["resources"]["limits"], container["resources"]
+    image = containers["prometheus"]["image"]
+    assert image == f"quay.io/prometheus/prometheus:{SETTINGS['PROMETHEUS_VERSION']}", image
+    assert containers["rules-loader"]["image"] == SETTINGS["RULES_LOADER_IMAGE"]
+
+    [process] = process_status(b"/bin/prometheus")
+    assert process["Uid"].split() == ["65534"] * 4, process["Uid"]
+    assert int(process["CapEff"], 16) == 0 and int(process["CapPrm"], 16) == 0, process
+    assert (process["NoNewPrivs"], process["Seccomp"]) == ("1", "2"), process
+    [loader] = process_status(b"/rules-loader")
+    print(f"\nresident memory: Prometheus {process['VmRSS']}, rules loader {loader['VmRSS']}")
+
+
+def test_promtool_accepts_the_deployed_configuration_and_rules(
+    prometheus_addon: str, tmp_path: Path
+) -> None:
+    promtool = promtool_path()
+    assert promtool.is_file(), f"{promtool} missing: cluster/build-images.sh prometheus builds it"
+    data = kubectl_json("-n", PROMETHEUS_NAMESPACE, "get", "configmap", "prometheus-config")
+    files = data["data"]
+    assert set(files) == {"prometheus.yml", "rules.yaml"}, set(files)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for args in (("config", "--syntax-only", "prometheus.yml"), ("rules", "rules.yaml")):
+        checked = subprocess.run(
+            [str(promtool), "check", *args], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    version = subprocess.run([str(promtool), "--version"], capture_output=True, text=True)
+    assert f"version {SETTINGS['PROMETHEUS_VERSION'].removeprefix('v')} " in version.stdout
+
+
+def jobs_up() -> dict[str, list[str]] | None:
+    """The health of the active targets by job, once every job has its targets up."""
+    targets = prometheus_get("/api/v1/targets?state=active")["data"]["activeTargets"]
+    health: dict[str, list[str]] = {}
+    for target in targets:
+        health.setdefault(target["labels"]["job"], []).append(target["health"])
+    every_up = all(health.get(job) and set(health[job]) == {"up"} for job in JOBS)
+    return health if every_up else None
+
+
+def test_prometheus_answers_through_the_api_server_and_every_target_is_up(
+    prometheus_addon: str,
+) -> None:
+    ready = kubectl("get", "--raw", f"{PROMETHEUS_PROXY}/-/ready").stdout
+    assert "Prometheus Server is Ready" in ready, ready
+    health = wait_until(jobs_up, 60, f"the targets of {', '.join(JOBS)} up", interval=1)
+    assert set(health) == set(JOBS), health
+    build = prometheus_get("/api/v1/status/buildinfo")["data"]
+    assert build["version"] == SETTINGS["PROMETHEUS_VERSION"].removeprefix("v"), build
+    flags = prometheus_get("/api/v1/status/flags")["data"]
+    assert flags["web.enable-lifecycle"] == "true", flags
+
+    # cAdvisor's series of a container carry its namespace, pod and container.
+    pod = prometheus_pod()["metadata"]["name"]
+    memory = query(
+        f'container_memory_working_set_bytes{{namespace="{PROMETHEUS_NAMESPACE}",'
+        f'pod="{pod}",container="prometheus"}}'
+    )
+    assert len(memory) == 1, (
+        f"{memory}: no series per container from cAdvisor. A kubelet started before "
+        "cluster/steps/12-kubelet.sh gave it --containerd: cluster/cluster.sh restart kubelet"
+    )
+    assert float(memory[0]["value"][1]) > 10 * 2**20, memory
+
+
+# ---------------------------------------------------------------- through the gateway
+
+
+@pytest.fixture(scope="module")
+def sandbox(prometheus_addon: str) -> Iterator[None]:
+    try:
+        deploy_echo(SANDBOX, TEXT, 1)
+        yield
+    finally:
+        delete_namespace(NAMESPACE)
+
+
+def gateway_and_route() -> list[Object]:
+    listener = {"name": "http", "protocol": "HTTP", "port": int(SETTINGS["GATEWAY_HTTP_PORT"]),
+                "hostname": HOST}  # fmt: skip
+    gateway = {
+        "apiVersion": GATEWAY_API,
+        "kind": "Gateway",
+        "metadata": {"name": "web", "namespace": NAMESPACE},
+        "spec": {"gatewayClassName": SETTINGS["GATEWAY_CLASS"], "listeners": [listener]},
+    }
+    route = {
+        "apiVersion": GATEWAY_API,
+        "kind": "HTTPRoute",
+        "metadata": {"name": "echo", "namespace": NAMESPACE},
+        "spec": {
+            "parentRefs": [{"name": "web"}],
+            "hostnames": [HOST],
+            "rules": [{"backendRefs": [{"name": "echo", "port": 80}]}],
+        },
+    }
+    return [gateway, route]
+
+
+def get_through_gateway() -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", GATEWAY_HTTP_NODE_PORT, timeout=5)
+    try:
+        connection.request("GET", "/", headers={"Host": HOST})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    except OSError as error:
+        return 0, str(error)
+    finally:
+        connection.close()
+
+
+def value(promql: str) -> float | None:
+    """The value of the one series `promql` selects, or None."""
+    result = query(promql)
+    assert len(result) <= 1, result
+    return float(result[0]["value"][1]) if result else None
+
+
+def test_requests_through_the_gateway_show_in_traefiks_metrics_and_the_recording_rules(
+    sandbox: None,
+) -> None:
+    apply(*gateway_and_route())
+    wait_until(lambda: get_through_gateway() == (200, TEXT + "\n"), 60, f"{HOST} answers", 0.1)
+    # Traefik's series of the Service starts with its first request: rate() sees only what
+    # came after Prometheus' first sample of it.
+    counted = f'sum(traefik_service_requests_total{{service="{SERVICE}"}})'
+    before = wait_until(lambda: value(counted), 30, f"{counted} scraped")
+    for _ in range(REQUESTS):
+        assert get_through_gateway() == (200, TEXT + "\n")
+    sent = time.monotonic()
+
+    total = before + REQUESTS
+    wait_until(lambda: (value(counted) or 0) >= total, 30, f"{counted} >= {total}")
+    print(f"\ncounted by Prometheus {time.monotonic() - sent:.1f}s after the last request")
+    services = {s["metric"]["service"] for s in query("traefik_service_requests_total")}
+    assert SERVICE in services, services
+    buckets = query(f'traefik_service_request_duration_seconds_bucket{{service="{SERVICE}"}}')
+    assert sorted({float(b["metric"]["le"]) for b in buckets}) == BUCKETS
+
+    selector = f'{{service="{SERVICE}"}}'
+    rate = f"service:traefik_requests:rate30s{selector}"
+    wait_until(lambda: (value(rate) or 0) > 0, 30, f"{rate} > 0")
+    assert value(f"service:traefik_requests_errors:ratio_rate30s{selector}") == 0
+    for quantile in ("p50", "p95", "p99"):
+        latency = value(f"service:traefik_request_duration_seconds:{quantile}_rate30s{selector}")
+        assert latency is not None and 0 < latency <= 0.1, (quantile, latency)
+    assert (value(f"service:traefik_requests:rate5m{selector}") or 0) > 0
+
+
+RULES = """groups:
+- name: orq-prom-addon
+  rules:
+  - record: orq_prom_addon:up:count
+    expr: count(up)
+"""
+REFUSED = """groups:
+- name: orq-prom-addon-refused
+  rules:
+  - record: orq_prom_addon:refused
+    expr: sum(rate(up[5m]) by
+"""
+
+
+def rules_config_map(name: str, data: dict[str, str], labelled: bool = True) -> Object:
+    labels = {PROMETHEUS_RULES_LABEL: "true"} if labelled else {}
+    metadata = {"name": name, "namespace": NAMESPACE, "labels": labels}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
+
+
+def rule_files() -> set[str]:
+    groups = prometheus_get("/api/v1/rules")["data"]["groups"]
+    return {g["file"] for g in groups if g["file"].startswith(RULE_FILES)}
+
+
+def loader_log() -> str:
+    return kubectl("-n", PROMETHEUS_NAMESPACE, "logs", "deployment/prometheus",
+                   "-c", "rules-loader").stdout  # fmt: skip
+
+
+def test_the_rules_loader_loads_the_labelled_config_maps_and_unloads_them(sandbox: None) -> None:
+    good = f"{RULE_FILES}/{NAMESPACE}_app-rules_slo.yaml"
+    refused = f"{RULE_FILES}/{NAMESPACE}_broken-rules_slo.yml"
+    apply(
+        rules_config_map("app-rules", {"slo.yaml": RULES, "README.md": "not a rule file"}),
+        rules_config_map("broken-rules", {"slo.yml": REFUSED}),
+        rules_config_map("unlabelled", {"slo.yaml": RULES}, labelled=False),
+    )
+    applied = time.monotonic()
+    wait_until(lambda: good in rule_files(), 30, f"{good} in /api/v1/rules", interval=1)
+    print(f"\nrules loaded {time.monotonic() - applied:.1f}s after the ConfigMap was applied")
+    assert rule_files() == {good}
+    wait_until(lambda: query("orq_prom_addon:up:count"), 15, "the app's recording rule's series")
+    log = loader_log()
+    assert f"rejected {NAMESPACE}_broken-rules_slo.yml" in log, log
+    assert f'ignored key "README.md" of ConfigMap {NAMESPACE}/app-rules' in log, log
+
+    kubectl("-n", NAMESPACE, "delete", "configmap", "app-rules", "broken-rules")
+    deleted = time.monotonic()
+    wait_until(lambda: not rule_files(), 30, f"{good} gone from /api/v1/rules", interval=1)
+    print(f"rules unloaded {time.monotonic() - deleted:.1f}s after the ConfigMap was deleted")
+    assert refused not in rule_files()
