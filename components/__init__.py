@@ -3,7 +3,7 @@
 from .args import HelloAppArgs
 from .hello_app import HelloApp
 from .rules import InvalidArgsError
-from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs
+from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs, SloArgs
 from .strategies import BlueGreen, Canary, GateArgs, Recreate, RollingUpdate, Strategy
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "InvalidArgsError",
     "Recreate",
     "RollingUpdate",
+    "SloArgs",
     "Strategy",
 ]

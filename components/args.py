@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import defaults
 from .cross_checks import cross_field_problems
 from .rules import Rule, field_problems, instance_of, integer_between, or_none, refuse
-from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs
+from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs, SloArgs
 from .strategies import STRATEGIES, STRATEGY_NAMES, RollingUpdate, Strategy, Version
 from .values import (
     COUNT_OR_PERCENT,
@@ -79,6 +79,15 @@ class HelloAppArgs:
     """An HTTPS entry through the Gateway API, where Canary and BlueGreen then route (off by
     default)."""
 
+    slo: SloArgs = field(default_factory=SloArgs)
+    """The service level objectives, and alerts on them (off by default)."""
+
+    vpa: bool = False
+    """A VerticalPodAutoscaler for each Deployment that serves traffic, in recommendation mode
+    (`updateMode: Off`): it shows the requests the pods need and never changes them, so it cannot
+    fight the HorizontalPodAutoscaler on CPU. The cluster needs its recommender
+    (cluster/vpa.sh)."""
+
     pdb_min_available: IntOrPercent | None = None
     """A PodDisruptionBudget for the app's pods: how many (or what percent) stay available while
     a node is drained; None: no budget."""
@@ -125,6 +134,8 @@ RULES: dict[str, Rule] = {
     "rollout_timeout_seconds": seconds_between(10, 3600),
     "autoscale": Rule("an AutoscaleArgs", instance_of(AutoscaleArgs)),
     "gateway": Rule("a GatewayArgs", instance_of(GatewayArgs)),
+    "slo": Rule("a SloArgs", instance_of(SloArgs)),
+    "vpa": Rule("true or false", instance_of(bool)),
     "pdb_min_available": Rule(
         f"{COUNT_OR_PERCENT.accepted}, or none for no budget", or_none(COUNT_OR_PERCENT.accepts)
     ),

@@ -32,29 +32,23 @@ gateway: the stable Deployment's selector leaves it out, so adding it changes no
 def deploy_canary(
     parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs, canary: Canary
 ) -> Workload:
-    """`canary`: the strategy, `args.strategy`."""
+    """`canary`: the strategy, `args.strategy`. The side that grows changes first, so that the
+    app never runs short of Ready pods."""
     entry = home.entry
     canary_pods = canary.pods(args.replicas)
-    stable = app_deployment(
-        parent,
-        name,
-        home,
-        args,
-        labels=app_labels(args),
-        pod_labels={TRACK: "stable"} if entry else None,
-        replicas=args.replicas if entry else args.replicas - canary_pods,
-        version=args.version(),
-        autoscaled=True,
-    )
     canary_labels = {**app_labels(args), TRACK: "canary"}
     canary_service_name = role_service_name(args.service_name, "canary")
     canary_service = role_service(
         parent, name, args.service_name, "canary", home.namespace, canary_labels, canary.node_port
     )
+    stable: k8s.apps.v1.Deployment | None = None
     route = None
-    if entry is not None and canary_pods == 0:
-        # No canary pods in this version: the route lets go of them before they stop.
-        route = canary_route(parent, name, home, args, entry, canary, after=[stable])
+    if entry is not None or canary_pods == 0:
+        # The stable pods are Ready before the canary shrinks (an abort, a promotion).
+        stable = stable_deployment(parent, name, home, args, canary_pods, after=[])
+        if entry is not None and canary_pods == 0:
+            # No canary pods in this version: the route lets go of them before they stop.
+            route = canary_route(parent, name, home, args, entry, canary, after=[stable])
     canary_deployment = app_deployment(
         parent,
         name,
@@ -64,16 +58,20 @@ def deploy_canary(
         labels=canary_labels,
         replicas=canary_pods,
         version=canary.version(args.version()),
-        # The stable pods are Ready before the canary shrinks (an abort, a promotion): the
-        # app never runs out of serving pods.
-        depends_on=[stable] + ([route] if route else []),
+        depends_on=[r for r in (stable, route) if r is not None],
     )
     outputs = {
         "canary_url": service_url(canary_service, args.url_host),
         "canary_effective_weight": pulumi.Output.from_input(effective_weight(args, canary, entry)),
         "canary_split": pulumi.Output.from_input(split_said(args, canary, entry)),
     }
-    route_after: list[pulumi.Resource] = [stable, canary_deployment, canary_service]
+    analysed: list[pulumi.Resource] = [canary_deployment, canary_service]
+    if entry is not None and stable is not None and canary.gate.source == "prometheus":
+        # The gate judges the requests that the route sends the canary pods: the route first.
+        route = route or canary_route(
+            parent, name, home, args, entry, canary, after=[stable, *analysed]
+        )
+        analysed.append(route)
     if canary.gate.seconds > 0:
         gate = AnalysisGate(
             f"{name}-gate",
@@ -86,16 +84,45 @@ def deploy_canary(
                 **settings(canary.gate, args.cluster_access),
             },
             opts=pulumi.ResourceOptions(
-                parent=parent, depends_on=[stable, canary_deployment, canary_service]
+                parent=parent, depends_on=[r for r in (stable, *analysed) if r is not None]
             ),
             secret_versions=args.secret_message,
         )
         outputs["gate_result"] = gate.result
-        route_after.append(gate)
+        analysed.append(gate)
+    if stable is None:
+        # Without a gateway a canary step takes its pods from the stable Deployment: it shrinks
+        # once they are Ready and analysed (a failed gate leaves it whole).
+        stable = stable_deployment(parent, name, home, args, canary_pods, after=analysed)
     if entry is not None and route is None:
         # Canary pods in this version: Ready (and analysed) before the route sends them more.
-        canary_route(parent, name, home, args, entry, canary, after=route_after)
+        canary_route(parent, name, home, args, entry, canary, after=[stable, *analysed])
     return Workload(selector=app_labels(args), outputs=outputs, routed=entry is not None)
+
+
+def stable_deployment(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    canary_pods: int,
+    after: list[pulumi.Resource],
+) -> k8s.apps.v1.Deployment:
+    """The app's own version: every pod with a gateway (the route splits the requests), the
+    pods the canary does not take without one."""
+    routed = home.entry is not None
+    return app_deployment(
+        parent,
+        name,
+        home,
+        args,
+        labels=app_labels(args),
+        pod_labels={TRACK: "stable"} if routed else None,
+        replicas=args.replicas if routed else args.replicas - canary_pods,
+        version=args.version(),
+        autoscaled=True,
+        depends_on=after,
+    )
 
 
 def canary_route(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .rules import Problem
-from .strategies import BlueGreen
+from .strategies import BlueGreen, Canary, Gated
 
 if TYPE_CHECKING:
     from .args import HelloAppArgs
@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 def cross_field_problems(args: HelloAppArgs) -> list[Problem]:
     """Every problem found, each named by the path of a field (`strategy.idle_replicas`)."""
-    return [*idle_color_problems(args), *autoscale_problems(args), *node_port_problems(args)]
+    return [*idle_color_problems(args), *autoscale_problems(args), *node_port_problems(args),
+            *gate_source_problems(args), *slo_alert_problems(args)]  # fmt: skip
 
 
 def idle_color_problems(args: HelloAppArgs) -> list[Problem]:
@@ -54,3 +55,22 @@ def node_port_problems(args: HelloAppArgs) -> list[Problem]:
             problems.append(Problem(name, port, f"a node port other than {seen[port]}'s"))
         seen.setdefault(port, name)
     return problems
+
+
+def gate_source_problems(args: HelloAppArgs) -> list[Problem]:
+    """Prometheus sees the requests that the gateway sends a canary; nothing real reaches an idle
+    color, and without a gateway there is nothing to count."""
+    strategy = args.strategy
+    if not isinstance(strategy, Gated) or strategy.gate.source != "prometheus":
+        return []
+    if isinstance(strategy, Canary) and args.gateway.enabled:
+        return []
+    accepted = "probe, or prometheus with the Canary strategy and the gateway on"
+    return [Problem("strategy.gate.source", strategy.gate.source, accepted)]
+
+
+def slo_alert_problems(args: HelloAppArgs) -> list[Problem]:
+    """The alerts count the requests through the gateway."""
+    if args.slo.alerts and not args.gateway.enabled:
+        return [Problem("slo.alerts", True, "false, or true with the gateway on")]
+    return []

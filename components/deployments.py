@@ -45,7 +45,7 @@ def app_deployment(
     leaves out, which a Service may select) that run `version` (message, image); `pulumi up` waits
     until its pods are ready, and changes it only after `depends_on` is done. `autoscaled`: it
     serves traffic, so with autoscale on it gets a HorizontalPodAutoscaler, which then owns its
-    replica count."""
+    replica count, and with vpa on a VerticalPodAutoscaler that recommends its requests."""
     message, image = version
     text: Message = message
     if home.message_secret is not None and message == args.message:
@@ -82,7 +82,31 @@ def app_deployment(
     )
     if with_autoscaler:
         autoscaler(parent, logical_name, home, args, deployment)
+    if autoscaled and args.vpa:
+        vertical_autoscaler(parent, logical_name, home, deployment)
     return deployment
+
+
+def vertical_autoscaler(
+    parent: pulumi.Resource, name: str, home: Home, deployment: k8s.apps.v1.Deployment
+) -> k8s.apiextensions.CustomResource:
+    """A VerticalPodAutoscaler that recommends the pods' requests and never applies them
+    (`updateMode: Off`): the CPU autoscaler's percentages stay of requests that do not move."""
+    return k8s.apiextensions.CustomResource(
+        f"{name}-vpa",
+        api_version="autoscaling.k8s.io/v1",
+        kind="VerticalPodAutoscaler",
+        metadata={"name": deployment.metadata.name, "namespace": home.namespace},
+        spec={
+            "targetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": deployment.metadata.name,
+            },
+            "updatePolicy": {"updateMode": "Off"},
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def autoscaler(

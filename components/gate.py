@@ -9,10 +9,15 @@ is probed through the preview Service, which still selects it; a switch back to 
 was live before (a rollback) is not probed again, so rollback stays instant. A new version in
 the idle color is probed too. Canary: the canary Service is probed after the canary pods are
 Ready at a new weight or version.
+
+With `source: prometheus` (Canary through a gateway) the gate sends nothing: the route gives the
+canary its weight first, and the gate judges the real requests that the gateway sent it over
+`seconds`, as the cluster's Prometheus counted them (Flagger's analysis); too few is a failure.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +32,8 @@ from .strategies import GateArgs
 # What, among the inputs, makes the gate run again when it changes (the figures it outputs and
 # the versions it has seen live do not).
 WATCHED = ("kind", "service", "live_color", "versions", "idle_replicas", "weight", "candidate",
-           "seconds", "min_success_percent", "max_p99_ms", "requests_per_second")  # fmt: skip
+           "seconds", "min_success_percent", "max_p99_ms", "requests_per_second", "source",
+           "min_requests")  # fmt: skip
 
 
 def settings(gate: GateArgs, access: ClusterAccess) -> dict[str, int | float | str]:
@@ -39,6 +45,8 @@ def settings(gate: GateArgs, access: ClusterAccess) -> dict[str, int | float | s
         "min_success_percent": gate.min_success_percent,
         "max_p99_ms": gate.max_p99_ms,
         "requests_per_second": gate.requests_per_second,
+        "source": gate.source,
+        "min_requests": gate.min_requests,
     }
 
 
@@ -63,10 +71,15 @@ class Verdict:
     """The median of the hop to the API server and back, taken off each latency."""
     measured: str = ""
     """How the requests went, in words."""
+    source: str = "probe"
 
     def outputs(self) -> dict[str, Any]:
         result = self.result
-        if self.requests:
+        if self.requests and self.source == "prometheus":
+            result += (f": {self.requests} real requests, {self.success_percent:.1f}% succeeded, "
+                       f"p99 {self.p99_ms:.1f} ms, over {self.seconds:.0f} s "
+                       f"({self.measured})")  # fmt: skip
+        elif self.requests:
             result += (f": {self.requests} requests, {self.success_percent:.1f}% succeeded, "
                        f"p99 {self.p99_ms:.1f} ms in the app ({self.through_p99_ms:.1f} ms "
                        f"through the API server, hop {self.hop_ms:.1f} ms), "
@@ -130,6 +143,52 @@ def probe(props: dict[str, Any], what: str) -> Verdict:
     return verdict
 
 
+def judge_real_traffic(props: dict[str, Any], what: str) -> Verdict:
+    """Waits `seconds` while the gateway sends the canary its share of the users' requests, then
+    judges them from Prometheus' counters; raises when they miss a threshold or are too few."""
+    from .defaults import SERVICE_PORT
+    from .kubeapi import ApiServer, KubeAccessError
+    from .metrics import TrafficQueries, traefik_service
+    from .prometheus import SCRAPE_SECONDS, Prometheus
+
+    seconds = int(props["seconds"])
+    backend = traefik_service(props["namespace"], props["service"], SERVICE_PORT)
+    queries = TrafficQueries(backend, seconds)
+    prometheus = Prometheus(ApiServer(props.get("kubeconfig") or None,
+                                      props.get("context") or None))  # fmt: skip
+    try:
+        prometheus.query("vector(1)")  # there, before the wait
+        time.sleep(seconds + SCRAPE_SECONDS + 1)  # the window's last requests scraped
+        traffic = prometheus.traffic(queries)
+    except KubeAccessError as error:
+        raise GateFailedError(f"analysis gate for {what}: {error}") from None
+    measured = f"Prometheus: {queries.requests}"
+    requests = round(traffic.requests)
+    verdict = Verdict("passed", requests, traffic.success_percent,
+                      0.0 if math.isnan(traffic.p99_ms) else traffic.p99_ms, seconds,
+                      measured=measured, source="prometheus")  # fmt: skip
+    misses = []
+    if traffic.requests < int(props["min_requests"]):
+        misses.append(
+            f"{requests} requests reached it (min {props['min_requests']}): too little traffic "
+            "to judge"
+        )
+    elif traffic.success_percent < float(props["min_success_percent"]):
+        misses.append(f"{traffic.success_percent:.1f}% succeeded "
+                      f"(min {float(props['min_success_percent']):g}%)")  # fmt: skip
+    if requests and traffic.p99_ms > float(props["max_p99_ms"]):
+        misses.append(f"p99 {traffic.p99_ms:.0f} ms (max {float(props['max_p99_ms']):g} ms)")
+    if misses:
+        raise GateFailedError(
+            f"analysis gate failed for {what}: {', '.join(misses)}; {requests} real requests "
+            f"({round(traffic.errors)} failed) over {seconds} s through the gateway to "
+            f"{backend}, from {prometheus.description}; the route still sends it "
+            f"{int(props['weight'])}%: `demo-orq canary` aborts by itself, by hand set "
+            "canaryWeight 0 and run pulumi up"
+        )
+    return verdict
+
+
 class GateFailedError(Exception):
     """The candidate missed a threshold; the message has the figures."""
 
@@ -170,7 +229,12 @@ def idle_color(live: str) -> Color:
 
 def run(olds: dict[str, Any] | None, news: dict[str, Any]) -> dict[str, Any]:
     what, why = decide(olds, news)
-    verdict = Verdict(f"skipped: {why}") if what is None else probe(news, what)
+    if what is None:
+        verdict = Verdict(f"skipped: {why}")
+    elif news.get("source") == "prometheus":
+        verdict = judge_real_traffic(news, what)
+    else:
+        verdict = probe(news, what)
     known_good = list((olds or {}).get("known_good", []))
     if news["kind"] == "blue-green":
         live_version = news["versions"][news["live_color"]]

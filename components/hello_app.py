@@ -10,6 +10,8 @@ from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .deployments import app_labels
 from .gateway import Backend, Entry, Routing, deploy_entry, gateway_url
+from .metrics import burn_rate_rules
+from .names import ALERTS_SUFFIX, ROUTED_ROLES, role_service_name
 from .rolling import deploy_rolling
 from .service import app_service, service_url
 from .strategies import BlueGreen, Canary
@@ -111,6 +113,8 @@ class HelloApp(pulumi.ComponentResource):
         if entry is not None and not workload.routed:
             routing = Routing([Backend(args.service_name)])
             entry.route(self, name, routing, depends_on=[service])
+        if args.slo.alerts:
+            alert_rules(self, name, namespace_name, args)
 
         self.url = service_url(service, args.url_host)
         self.namespace = namespace_name
@@ -127,6 +131,29 @@ class HelloApp(pulumi.ComponentResource):
                 **self.gateway_outputs,
             }
         )
+
+
+ALERT_RULES_LABEL = {"demo-orq.io/prometheus-rules": "true"}
+"""What the cluster's Prometheus loads rules from: ConfigMaps with this label, any namespace
+(its rules loader, cluster/prometheus.sh; the PrometheusRule of an operator, as a ConfigMap)."""
+
+
+def alert_rules(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> k8s.core.v1.ConfigMap:
+    """The burn-rate alerts of the app's availability objective, over every Service a route of
+    any strategy may send its requests to."""
+    backends = [role_service_name(args.service_name, role) for role in ROUTED_ROLES]
+    return k8s.core.v1.ConfigMap(
+        f"{name}{ALERTS_SUFFIX}",
+        metadata={
+            "name": f"{args.service_name}{ALERTS_SUFFIX}",
+            "namespace": namespace,
+            "labels": ALERT_RULES_LABEL,
+        },
+        data={"slo.yaml": burn_rate_rules(args.namespace, backends, args.slo.availability_percent)},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def message_secret(

@@ -1,8 +1,8 @@
 """The names of the objects each strategy adds, derived from the app's Deployment and Service
 names in this one place: `<deployment_name>-blue`, `-green`, `-canary`; `<service_name>-preview`,
-`-canary`, and with a gateway `-stable`, `-blue`, `-green`, the Secret `-tls` and the redirect
-route `-http`. The same suffixes make the Pulumi logical names of those objects from the
-component's name."""
+`-canary`, and with a gateway `-stable`, `-blue`, `-green`, the Secret `-tls`, the redirect
+route `-http` and the alert rules' ConfigMap `-alerts`. The same suffixes make the Pulumi logical
+names of those objects from the component's name."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ ServiceRole = Literal["app", "preview", "canary", "stable", Color]
 for a gateway's routes, Canary's stable pods and each BlueGreen color (fixed selectors, so that
 the route, not a selector, switches)."""
 
+ROUTED_ROLES: tuple[ServiceRole, ...] = ("app", "stable", "canary", *COLORS)
+"""The Services that a gateway's route may send users' requests to, whatever the strategy."""
+
 
 def role_deployment_name(deployment_name: str, role: DeploymentRole) -> str:
     """The name of the Deployment of `role`, from the app's Deployment name."""
@@ -36,6 +39,8 @@ TLS_SECRET_SUFFIX = "-tls"
 """The Secret of a gateway's certificate: `<service_name>-tls`."""
 REDIRECT_ROUTE_SUFFIX = "-http"
 """The HTTPRoute that redirects HTTP to HTTPS: `<service_name>-http`."""
+ALERTS_SUFFIX = "-alerts"
+"""The ConfigMap of the app's Prometheus alert rules: `<service_name>-alerts`."""
 
 DEPLOYMENT_SUFFIXES = tuple(
     role_deployment_name("", role) for role in get_args(DeploymentRole) if role != "app"
@@ -44,6 +49,7 @@ SERVICE_SUFFIXES = (
     *(role_service_name("", role) for role in get_args(ServiceRole) if role != "app"),
     TLS_SECRET_SUFFIX,
     REDIRECT_ROUTE_SUFFIX,
+    ALERTS_SUFFIX,
 )
 
 LABEL_LENGTH = 63

@@ -1,5 +1,6 @@
 """Settings that every strategy has, each group a dataclass of its own: autoscaling, the HTTPS
-entry through a Gateway, and how the operator's side (the analysis gate) reaches the cluster."""
+entry through a Gateway, the service level objectives, and how the operator's side (the analysis
+gate) reaches the cluster."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .rules import (
     instance_of,
     integer_between,
     non_empty_text,
+    number_between,
     or_none,
     refuse,
 )
@@ -93,6 +95,26 @@ class GatewayArgs:
         refuse(self, field_problems(self, GATEWAY_RULES))
 
 
+@dataclass(frozen=True)
+class SloArgs:
+    """The app's service level objectives: what `demo-orq report` marks its figures against and,
+    with `alerts`, what Prometheus alerts on."""
+
+    availability_percent: float = 99.9
+    """Share of requests answered without a server error; 100 minus it is the error budget."""
+
+    p99_ms: int = 500
+    """Latency that 99% of the requests stay under."""
+
+    alerts: bool = False
+    """Multi-window burn-rate alerts on the error budget (the SRE workbook's: 14.4x over 1 h and
+    5 min pages, 6x over 6 h and 30 min opens a ticket) for the requests through the gateway, in a
+    ConfigMap that the cluster's Prometheus loads (cluster/prometheus.sh). Needs the gateway."""
+
+    def __post_init__(self) -> None:
+        refuse(self, field_problems(self, SLO_RULES))
+
+
 AUTOSCALE_RULES: dict[str, Rule] = {
     "enabled": Rule("true or false", instance_of(bool)),
     "min_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
@@ -118,8 +140,18 @@ GATEWAY_RULES: dict[str, Rule] = {
     "port": Rule("an integer from 1 to 65535", integer_between(1, 65535)),
 }
 
+SLO_RULES: dict[str, Rule] = {
+    "availability_percent": Rule(
+        "a percentage above 0 and below 100, e.g. 99.9",
+        lambda value: number_between(0, 100)(value) and value not in (0, 100),
+    ),
+    "p99_ms": Rule("an integer number of milliseconds, 1 to 60000", integer_between(1, 60_000)),
+    "alerts": Rule("true or false", instance_of(bool)),
+}
+
 RULES_OF: dict[type, dict[str, Rule]] = {
     AutoscaleArgs: AUTOSCALE_RULES,
+    SloArgs: SLO_RULES,
     GatewayArgs: GATEWAY_RULES,
     ClusterAccess: CLUSTER_ACCESS_RULES,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from .names import COLORS, Color
 from .rules import (
@@ -38,6 +39,9 @@ from .values import (
 Version = tuple[str, str]
 """What a Deployment runs: (message, image)."""
 
+GateSource = Literal["probe", "prometheus"]
+GATE_SOURCES: tuple[GateSource, ...] = get_args(GateSource)
+
 
 @dataclass(frozen=True)
 class GateArgs:
@@ -56,6 +60,15 @@ class GateArgs:
 
     requests_per_second: int = 50
     """Rate of the probe."""
+
+    source: GateSource = "probe"
+    """Where the figures come from: `probe`, the gate's own requests to the candidate (through
+    the API server); `prometheus`, the users' requests that the gateway sent the canary over
+    `seconds`, as the cluster's Prometheus counted them (Canary with a gateway only)."""
+
+    min_requests: int = 50
+    """With `prometheus`: fewer real requests than this over `seconds` fail the gate (too little
+    traffic to judge, as in Flagger)."""
 
     def __post_init__(self) -> None:
         refuse(self, field_problems(self, GATE_RULES))
@@ -204,6 +217,8 @@ GATE_RULES: dict[str, Rule] = {
         "an integer number of milliseconds from 1 to 60000", integer_between(1, 60_000)
     ),
     "requests_per_second": Rule("an integer from 1 to 200", integer_between(1, 200)),
+    "source": Rule(" or ".join(GATE_SOURCES), one_of(*GATE_SOURCES)),
+    "min_requests": Rule("an integer from 1 to 1000000", integer_between(1, 1_000_000)),
 }
 
 ROLLING_RULES: dict[str, Rule] = {

@@ -13,7 +13,7 @@ every declared key to the program, at its default when it is not set): kept and 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from components import HelloAppArgs, InvalidArgsError
@@ -22,7 +22,6 @@ from components.field_paths import build
 from . import facts
 from .settings import DEFAULT_STRATEGY, KEY_OF_FIELD, KEYS, SETTINGS, STRATEGY_KEY, Setting, spoken
 from .settings.readers import config_text
-from .slo import Slo as Slo  # re-exported: the report reads it from here
 
 
 class ConfigError(ValueError):
@@ -57,10 +56,7 @@ class DemoConfig:
     """Path of the kubeconfig file; None lets the provider use $KUBECONFIG or ~/.kube/config."""
 
     app: HelloAppArgs
-    """What to deploy."""
-
-    slo: Slo = field(default_factory=Slo)
-    """What the report holds the deployed app to."""
+    """What to deploy, and its objectives (`app.slo`)."""
 
 
 SECRET_KEYS = ("message",)
@@ -93,10 +89,6 @@ def load(values: Mapping[str, str], secret_keys: Collection[str] = ()) -> DemoCo
         context=parsed["context"],
         kubeconfig=parsed.get("kubeconfig"),
         app=app_args(parsed, shown, strategy, secret_message="message" in secret_keys),
-        slo=Slo(
-            availability_percent=parsed.get("sloAvailabilityPercent", Slo.availability_percent),
-            p99_ms=parsed.get("sloP99Ms", Slo.p99_ms),
-        ),
     )
 
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from components.field_paths import default_of, rule_of, strategies_with
-from components.rules import Rule, integer_between, non_empty_text, number_between
+from components.rules import Rule, non_empty_text
 from components.strategies import STRATEGY_NAME, STRATEGY_NAMES
 
-from ..slo import Slo
 from . import readers
 from .readers import Reader, config_text
 
@@ -257,6 +256,20 @@ SETTINGS: tuple[Setting, ...] = (
         "strategy.gate.max_p99_ms",
     ),
     Setting(
+        "gateSource",
+        readers.TEXT,
+        "Where the analysis gate's figures come from: probe (its own requests) or prometheus "
+        "(the users' requests that the gateway sends the canary; cluster/prometheus.sh)",
+        "strategy.gate.source",
+    ),
+    Setting(
+        "gateMinRequests",
+        readers.INTEGER,
+        "With gateSource prometheus, the fewest real requests the canary must get over "
+        "gateSeconds, or pulumi up fails (too little traffic to judge)",
+        "strategy.gate.min_requests",
+    ),
+    Setting(
         "autoscale",
         readers.BOOLEAN,
         "A HorizontalPodAutoscaler on CPU for the Deployments that serve traffic; replicas "
@@ -312,16 +325,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sloAvailabilityPercent",
         readers.NUMBER,
-        "Availability objective that demo-orq report marks its figures against",
-        own_rule=Rule("a percentage from 0 to 100, e.g. 99.9", number_between(0, 100)),
-        own_default=Slo.availability_percent,
+        "Availability objective that demo-orq report marks its figures against and the alerts "
+        "burn against",
+        "slo.availability_percent",
     ),
     Setting(
         "sloP99Ms",
         readers.INTEGER,
         "Objective for the p99 latency that demo-orq report marks its figures against",
-        own_rule=Rule("an integer number of milliseconds, 1 to 60000", integer_between(1, 60_000)),
-        own_default=Slo.p99_ms,
+        "slo.p99_ms",
+    ),
+    Setting(
+        "sloAlerts",
+        readers.BOOLEAN,
+        "Prometheus burn-rate alerts on the availability objective, for the requests through the "
+        "gateway (the cluster needs Prometheus: cluster/prometheus.sh)",
+        "slo.alerts",
+    ),
+    Setting(
+        "vpa",
+        readers.BOOLEAN,
+        "A VerticalPodAutoscaler per serving Deployment that only recommends requests (updateMode "
+        "Off), beside the CPU autoscaler (the cluster needs its recommender: cluster/vpa.sh)",
+        "vpa",
     ),
 )
 """Every `demo-orq:` key, in the order of Pulumi.yaml and docs/configuration.md."""

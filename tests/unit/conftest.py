@@ -58,6 +58,10 @@ class Rendered:
     def kubernetes_objects(self) -> list[MockResourceArgs]:
         return [resource for resource in self.resources if "kind" in resource.inputs]
 
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        """The inputs of every Kubernetes object of that kind."""
+        return [r.inputs for r in self.kubernetes_objects() if r.inputs["kind"] == kind]
+
     def object(self, kind: str, name: str) -> dict[str, Any]:
         """The inputs of the Kubernetes object of that kind and Pulumi logical name."""
         objects = self.kubernetes_objects()

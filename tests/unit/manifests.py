@@ -35,3 +35,19 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[Difference]:
 def changed_paths(before: Any, after: Any) -> set[str]:
     """The paths of the fields that differ between two objects, in either direction."""
     return {d.path for d in differences(before, after) + differences(after, before)}
+
+
+def dependencies(mocks: Any, kind: str, logical_name: str) -> set[str]:
+    """What the object (of a type ending in `kind`) waits for, as `Kind/logical-name`."""
+    (request,) = [
+        r
+        for (typ, name), r in mocks.requests.items()
+        if name == logical_name and typ.endswith(f":{kind}")
+    ]
+    return {kind_and_name(urn) for urn in request.dependencies}
+
+
+def kind_and_name(urn: str) -> str:
+    """`Deployment/hello` for `urn:pulumi:...$kubernetes:apps/v1:Deployment::hello`."""
+    qualified_type, name = urn.rsplit("::", 1)
+    return f"{qualified_type.rsplit(':', 1)[1]}/{name}"

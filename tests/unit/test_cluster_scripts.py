@@ -17,9 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from components import GatewayArgs, gateway
+from components import GatewayArgs, gateway, prometheus
 from components.defaults import IMAGE
-from demo_orq.cluster_settings import SETTINGS, SETTINGS_FILE, SettingsError, read_settings
+from components.hello_app import ALERT_RULES_LABEL
+from demo_orq.cluster_settings import (
+    PROMETHEUS_PROXY,
+    SETTINGS,
+    SETTINGS_FILE,
+    SettingsError,
+    promtool_path,
+    read_settings,
+)
 from demo_orq.facts import PROJECT_DIR
 from tests.cluster.helpers import COMPONENTS
 
@@ -197,6 +205,19 @@ def test_the_components_gateway_defaults_are_the_local_gateway_add_ons():
     assert defaults.port == int(SETTINGS["GATEWAY_HTTPS_NODE_PORT"])
 
 
+def test_the_components_prometheus_is_the_local_prometheus_add_on():
+    """The component reads and feeds the add-on without depending on the cluster's settings."""
+    template = CLUSTER_DIR / "addons" / "prometheus" / "config" / "prometheus.yml"
+    found = re.search(r"^  scrape_interval: (\S+)$", template.read_text(), re.MULTILINE)
+    scrape_interval = found.group(1) if found else None
+    ours = (prometheus.NAMESPACE, f"{prometheus.SCRAPE_SECONDS}s", ALERT_RULES_LABEL)
+    assert ours == (
+        SETTINGS["PROMETHEUS_NAMESPACE"],
+        scrape_interval,
+        {SETTINGS["PROMETHEUS_RULES_LABEL"]: "true"},
+    )
+
+
 def test_no_python_file_writes_the_clusters_addresses_or_names_again():
     values = [
         SETTINGS[name]
@@ -232,3 +253,23 @@ def test_the_reader_refuses_a_setting_written_twice(tmp_path: Path):
     settings.write_text("A=1\nA=2\n")
     with pytest.raises(SettingsError, match=r":2: A is set twice"):
         read_settings(settings)
+
+
+@pytest.mark.parametrize("cache", [None, "/tmp/elsewhere"])
+def test_python_finds_promtool_and_prometheus_api_where_bash_puts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str | None
+):
+    extra = {"HOME": str(tmp_path)} | ({"DEMO_ORQ_CACHE": cache} if cache else {})
+    script = (
+        f'source "{CLUSTER_DIR}/lib.sh"; source "{CLUSTER_DIR}/lib/prometheus.sh"; '
+        'echo "$PROMTOOL"; echo "$PROMETHEUS_PROXY"'
+    )
+    printed = subprocess.run(["bash", "-c", script], env=without_demo_orq_settings(**extra),
+                             capture_output=True, text=True, check=True)  # fmt: skip
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if cache:
+        monkeypatch.setenv("DEMO_ORQ_CACHE", cache)
+    else:
+        monkeypatch.delenv("DEMO_ORQ_CACHE", raising=False)
+    assert printed.stdout.splitlines() == [str(promtool_path()), PROMETHEUS_PROXY]
+    assert promtool_path().parts[-3:] == ("prometheus", SETTINGS["PROMETHEUS_VERSION"], "promtool")

@@ -5,10 +5,9 @@ from functools import reduce
 
 import pytest
 
-from components import AutoscaleArgs, ClusterAccess, HelloAppArgs, Recreate, RollingUpdate
+from components import AutoscaleArgs, ClusterAccess, HelloAppArgs, Recreate, RollingUpdate, SloArgs
 from demo_orq.config import DemoConfig, StackConfigError, load
 from demo_orq.settings import KEYS
-from demo_orq.slo import Slo
 from tests.unit.stack_configs import CONTEXT, refusal, refusals
 
 
@@ -218,8 +217,8 @@ def test_an_empty_kubeconfig_lets_the_provider_choose_it():
 def test_the_service_level_objectives_are_read_and_checked():
     config = load({**CONTEXT, "sloAvailabilityPercent": "99.5", "sloP99Ms": "250"})
 
-    assert (config.slo.availability_percent, config.slo.p99_ms) == (99.5, 250)
-    assert load(CONTEXT).slo == Slo(availability_percent=99.9, p99_ms=500)
+    assert (config.app.slo.availability_percent, config.app.slo.p99_ms) == (99.5, 250)
+    assert load(CONTEXT).app.slo == SloArgs(availability_percent=99.9, p99_ms=500)
     for key, value in (("sloAvailabilityPercent", "101"), ("sloP99Ms", "0"), ("sloP99Ms", "x")):
         with pytest.raises(StackConfigError, match=key):
             load({**CONTEXT, key: value})

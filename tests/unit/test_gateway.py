@@ -13,6 +13,7 @@ from cryptography import x509
 
 from components import BlueGreen, Canary, GatewayArgs, HelloApp, HelloAppArgs, InvalidArgsError
 from components.certificate import CertificateProvider, renewal_due
+from tests.unit.manifests import dependencies
 
 ON = GatewayArgs(enabled=True)
 
@@ -125,25 +126,17 @@ def test_without_a_gateway_the_canary_split_says_it_is_by_pods(render_app):
     assert rendered.object("Deployment", "hello")["spec"]["replicas"] == 2
 
 
-def dependencies(mocks, kind: str, logical_name: str) -> set[str]:
-    """The logical names of what the object waits for."""
-    (request,) = [
-        r for (typ, name), r in mocks.requests.items() if name == logical_name and kind in typ
-    ]
-    return {urn.rsplit("::", 1)[1] for urn in request.dependencies}
-
-
 def test_the_route_waits_for_new_canary_pods_and_lets_go_of_them_before_they_stop(
     render_app, mocks
 ):
     render_app(HelloAppArgs(gateway=ON, strategy=Canary(weight=50)))
-    assert "hello-canary" in dependencies(mocks, "HTTPRoute", "hello-route")
-    assert "hello-route" not in dependencies(mocks, "Deployment", "hello-canary")
+    assert "Deployment/hello-canary" in dependencies(mocks, "HTTPRoute", "hello-route")
+    assert "HTTPRoute/hello-route" not in dependencies(mocks, "Deployment", "hello-canary")
 
     mocks.requests.clear()
     render_app(HelloAppArgs(gateway=ON, strategy=Canary(weight=0)))
-    assert "hello-route" in dependencies(mocks, "Deployment", "hello-canary")
-    assert "hello-canary" not in dependencies(mocks, "HTTPRoute", "hello-route")
+    assert "HTTPRoute/hello-route" in dependencies(mocks, "Deployment", "hello-canary")
+    assert "Deployment/hello-canary" not in dependencies(mocks, "HTTPRoute", "hello-route")
 
 
 def test_blue_green_switches_at_the_route_between_fixed_color_services(render_app, mocks):
@@ -157,7 +150,7 @@ def test_blue_green_switches_at_the_route_between_fixed_color_services(render_ap
         ([[{"name": "X-Preview", "value": "true"}]], [("hello-svc-blue", 1)]),
         ([[]], [("hello-svc-green", 1)]),
     ]
-    assert "hello-gate" in dependencies(mocks, "HTTPRoute", "hello-route")
+    assert "AnalysisGate/hello-gate" in dependencies(mocks, "HTTPRoute", "hello-route")
 
 
 @pytest.mark.parametrize(

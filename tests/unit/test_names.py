@@ -19,7 +19,7 @@ def test_each_role_adds_its_suffix_and_the_app_none():
     assert DEPLOYMENT_SUFFIXES == ("-blue", "-green", "-canary")
     assert role_service_name("hello-svc", "green") == "hello-svc-green"
     assert SERVICE_SUFFIXES == (
-        "-preview", "-canary", "-stable", "-blue", "-green", "-tls", "-http"
+        "-preview", "-canary", "-stable", "-blue", "-green", "-tls", "-http", "-alerts"
     )  # fmt: skip
 
 

@@ -87,7 +87,7 @@ def test_the_keys_of_other_strategies_are_those_it_does_not_use():
     assert keys_of_other_strategies("RollingUpdate") == [
         "liveColor", "previewNodePort", "blueMessage", "blueImage", "greenMessage", "greenImage",
         "idleReplicas", "canaryMessage", "canaryImage", "canaryWeight", "canaryNodePort",
-        "gateSeconds", "gateMinSuccessPercent", "gateMaxP99Ms",
+        "gateSeconds", "gateMinSuccessPercent", "gateMaxP99Ms", "gateSource", "gateMinRequests",
     ]  # fmt: skip
     assert keys_of_other_strategies("Recreate") == [
         "maxSurge", "maxUnavailable", *keys_of_other_strategies("RollingUpdate"),

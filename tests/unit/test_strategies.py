@@ -9,7 +9,7 @@ import pytest
 
 from components import BlueGreen, Canary, ClusterAccess, GateArgs, HelloApp, HelloAppArgs
 from components.gate import decide
-from tests.unit.manifests import changed_paths
+from tests.unit.manifests import changed_paths, dependencies
 
 GATE_TYPE = "pulumi-python:dynamic/demo-orq:AnalysisGate"
 SERVICE_TYPE = "kubernetes:core/v1:Service"
@@ -222,8 +222,21 @@ def test_the_gate_probes_only_what_is_about_to_serve(olds, news, probed):
     assert bool(why) == (probed is None)
 
 
-def test_the_canary_changes_only_after_the_stable_pods_are_ready(render_app, mocks):
-    render_app(canary(weight=25))
+def test_an_abort_or_a_promotion_grows_the_stable_pods_before_the_canary_shrinks(render_app, mocks):
+    render_app(canary(weight=0))
 
-    dependencies = mocks.requests[DEPLOYMENT_TYPE, "hello-canary"].dependencies
-    assert any(urn.endswith(f"{DEPLOYMENT_TYPE}::hello") for urn in dependencies)
+    assert "Deployment/hello" in dependencies(mocks, "Deployment", "hello-canary")
+
+
+def test_a_step_shrinks_the_stable_pods_once_the_canary_pods_are_ready_and_analysed(
+    render_app, mocks
+):
+    """Without a gateway a step takes the canary's pods from the stable Deployment: shrinking it
+    first would leave the app short of Ready pods while the canary's start (a CI run lost 30
+    requests at 100%)."""
+    render_app(canary(weight=100))
+
+    stable_waits_for = dependencies(mocks, "Deployment", "hello")
+    assert {"Deployment/hello-canary", "AnalysisGate/hello-gate"} <= stable_waits_for
+    assert "Deployment/hello" not in dependencies(mocks, "Deployment", "hello-canary")
+    assert "Deployment/hello" not in dependencies(mocks, "AnalysisGate", "hello-gate")

@@ -66,6 +66,8 @@ def test_the_settings_are_keywords_only():
         (Canary, {"node_port": 80}, "node_port"),
         (GateArgs, {"seconds": 601}, "seconds"),
         (GateArgs, {"min_success_percent": 120}, "min_success_percent"),
+        (GateArgs, {"source": "grafana"}, "source"),
+        (GateArgs, {"min_requests": 0}, "min_requests"),
     ],
 )
 def test_a_bad_value_is_refused_on_construction_naming_the_class_and_field(
