@@ -14,11 +14,12 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from components import SloArgs
 from components.traffic import TrafficReport
 
 from . import events
-from .config import Slo
 from .kube import Object, quantity
+from .report_window import BackendFigures, PodWindowFigures
 from .timeline import pod_version
 
 ROLLBACK_MESSAGE = re.compile(r"rollback\b", re.IGNORECASE)
@@ -62,6 +63,18 @@ class PodFigures:
 
 
 @dataclass(frozen=True)
+class RecommendationFigures:
+    """What a VerticalPodAutoscaler (recommendation mode) recommends for one container."""
+
+    deployment: str
+    container: str
+    cpu_target_millicores: float | None
+    cpu_request_millicores: float | None
+    memory_target_mib: float | None
+    memory_request_mib: float | None
+
+
+@dataclass(frozen=True)
 class HistoryFigures:
     updates: int
     succeeded: int
@@ -90,7 +103,7 @@ def probe_figures(
     report: TrafficReport,
     measured: str,
     seconds: float,
-    slo: Slo,
+    slo: SloArgs,
     percentiles: Mapping[str, float] | None = None,
 ) -> ProbeFigures:
     """The probe's figures; `percentiles`: p50, p95, p99 of the app alone when the requests
@@ -183,6 +196,37 @@ def pod_figures(pod: Object, usage: Mapping[str, tuple[float, float]] | None) ->
     )
 
 
+def recommendation_figures(
+    vpas: Sequence[Object], deployments: Mapping[str, Object]
+) -> list[RecommendationFigures]:
+    """Each VPA's target per container beside the container's requests in its Deployment."""
+    figures = []
+    for vpa in vpas:
+        target = vpa["spec"]["targetRef"]["name"]
+        template = deployments.get(target, {}).get("spec", {}).get("template", {})
+        containers = {c["name"]: c for c in template.get("spec", {}).get("containers", [])}
+        recommended = vpa.get("status", {}).get("recommendation", {})
+        for each in recommended.get("containerRecommendations", []):
+            wanted = each.get("target", {})
+            requests = containers.get(each["containerName"], {}).get("resources", {})
+            requested = requests.get("requests", {})
+            figures.append(
+                RecommendationFigures(
+                    deployment=target,
+                    container=each["containerName"],
+                    cpu_target_millicores=in_unit(wanted.get("cpu"), 1e-3),
+                    cpu_request_millicores=in_unit(requested.get("cpu"), 1e-3),
+                    memory_target_mib=in_unit(wanted.get("memory"), 2.0**20),
+                    memory_request_mib=in_unit(requested.get("memory"), 2.0**20),
+                )
+            )
+    return figures
+
+
+def in_unit(text: str | None, unit: float) -> float | None:
+    return None if text is None else round(quantity(text) / unit, 1)
+
+
 def history_figures(history: Sequence[auto.UpdateSummary]) -> HistoryFigures:
     """Figures of the `update` entries of a stack history (newest first, as Pulumi lists it)."""
     updates = [u for u in history if u.kind == "update"]
@@ -221,14 +265,21 @@ class Report:
     namespace: str
     deployment: str
     measured_at: str
-    slo: Slo
-    probe: ProbeFigures
+    slo: SloArgs
+    probe: ProbeFigures | None
+    """The probe window's figures; None for a report over a past window (`window`)."""
     pods: list[PodFigures]
     metrics_api: str
     history: HistoryFigures
     mttr: MttrFigures
     command: list[str]
     command_exit_code: int | None
+    recommendations: list[RecommendationFigures] | None = None
+    """None: no VerticalPodAutoscaler API on the cluster; [] none for the app yet."""
+    window: str | None = None
+    """The past window that the figures below cover, from Prometheus."""
+    real_traffic: list[BackendFigures] | None = None
+    pods_over_window: list[PodWindowFigures] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

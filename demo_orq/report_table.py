@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .config import Slo
-from .report_figures import HistoryFigures, MttrFigures, PodFigures, ProbeFigures, Report
+from components import SloArgs
+
+from .report_figures import (
+    HistoryFigures,
+    MttrFigures,
+    PodFigures,
+    ProbeFigures,
+    RecommendationFigures,
+    Report,
+)
+from .report_window import BackendFigures, PodWindowFigures
 
 
 def number(value: float | None, unit: str = "", digits: int = 1) -> str:
@@ -19,7 +28,7 @@ def mark(within: bool | None, objective: str) -> str:
     return f"{'within' if within else 'OUTSIDE'} SLO ({objective})"
 
 
-def probe_rows(probe: ProbeFigures, slo: Slo) -> list[tuple[str, str, str]]:
+def probe_rows(probe: ProbeFigures, slo: SloArgs) -> list[tuple[str, str, str]]:
     budget = 100 - slo.availability_percent
     answered = probe.requests - probe.failed
     return [
@@ -78,6 +87,26 @@ def pod_rows(pods: Sequence[PodFigures], metrics_api: str) -> list[tuple[str, st
     return rows
 
 
+def recommendation_rows(
+    recommendations: Sequence[RecommendationFigures] | None,
+) -> list[tuple[str, str, str]]:
+    if recommendations is None:
+        return []
+    if not recommendations:
+        return [("VPA", "no recommendation yet (vpa off, or the recommender has no data)", "")]
+    return [
+        (
+            f"VPA {each.deployment}/{each.container}",
+            f"recommends CPU {number(each.cpu_target_millicores, 'm', 0)} (request "
+            f"{number(each.cpu_request_millicores, 'm', 0)}), memory "
+            f"{number(each.memory_target_mib, 'Mi', 0)} (request "
+            f"{number(each.memory_request_mib, 'Mi', 0)})",
+            "",
+        )
+        for each in recommendations
+    ]
+
+
 def history_rows(history: HistoryFigures) -> list[tuple[str, str, str]]:
     return [
         (
@@ -114,11 +143,57 @@ def mttr_row(mttr: MttrFigures) -> tuple[str, str, str]:
     return ("MTTR", f"{mttr.mttr_seconds:.1f} s over {mttr.events} {events_word} ({kinds})", "")
 
 
+def backend_rows(backends: Sequence[BackendFigures], slo: SloArgs) -> list[tuple[str, str, str]]:
+    if not backends:
+        return [("requests", "none reached the app through the gateway in the window", "")]
+    rows = []
+    for backend in backends:
+        rows += [
+            (
+                f"{backend.service} requests",
+                f"{backend.requests}, {backend.errors} failed (5xx): "
+                f"{number(backend.availability_percent, '%', 3)} answered",
+                mark(backend.availability_within_slo, f">= {slo.availability_percent:g}%"),
+            ),
+            (
+                f"{backend.service} latency",
+                f"p50 {number(backend.p50_ms, ' ms')}, p95 {number(backend.p95_ms, ' ms')}, "
+                f"p99 {number(backend.p99_ms, ' ms')}",
+                mark(backend.p99_within_slo, f"p99 <= {slo.p99_ms} ms"),
+            ),
+        ]
+    return rows
+
+
+def pod_window_rows(pods: Sequence[PodWindowFigures]) -> list[tuple[str, str, str]]:
+    return [
+        (
+            f"pod {pod.pod} over the window",
+            f"CPU mean {number(pod.cpu_millicores_mean, 'm')}, throttled "
+            f"{number(pod.throttled_percent, '%')} of periods, memory max "
+            f"{number(pod.memory_mib_max, 'Mi')}, OOM events {pod.oom_events}",
+            "",
+        )
+        for pod in pods
+    ]
+
+
+def traffic_rows(report: Report) -> list[tuple[str, str, str]]:
+    if report.probe is not None:
+        return probe_rows(report.probe, report.slo)
+    return [
+        ("window", f"{report.window}", ""),
+        *backend_rows(report.real_traffic or [], report.slo),
+        *pod_window_rows(report.pods_over_window or []),
+    ]
+
+
 def table(report: Report) -> str:
     rows = [
         ("figure", "value", "SLO"),
-        *probe_rows(report.probe, report.slo),
+        *traffic_rows(report),
         *pod_rows(report.pods, report.metrics_api),
+        *recommendation_rows(report.recommendations),
         *history_rows(report.history),
         mttr_row(report.mttr),
     ]
@@ -131,5 +206,11 @@ def table(report: Report) -> str:
         lines.append(f"{name:<{widths[0]}}  {value:<{widths[1]}}  {slo}".rstrip())
         if index == 0:
             lines.append(f"{'-' * widths[0]}  {'-' * widths[1]}  ---")
-    lines.append(f"The probe's requests went {report.probe.measured}.")
+    if report.probe is not None:
+        lines.append(f"The probe's requests went {report.probe.measured}.")
+    else:
+        lines.append(
+            "The window's figures are the users' requests through the gateway, per backend "
+            "Service, and cAdvisor's, as the cluster's Prometheus recorded them."
+        )
     return "\n".join(lines)

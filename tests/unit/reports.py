@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
+from components import SloArgs
 from components.traffic import Answer, TrafficReport
 from demo_orq import events, facts
-from demo_orq.config import Slo
 from demo_orq.report_figures import (
     Report,
     history_figures,
@@ -20,7 +20,7 @@ from demo_orq.report_figures import (
 )
 from demo_orq.timeline import Mark, Second, Timeline, versions_in_order
 
-SLO = Slo(availability_percent=99.0, p99_ms=100)
+SLO = SloArgs(availability_percent=99.0, p99_ms=100)
 START = datetime(2026, 11, 27, 10, 0, 0)
 
 

@@ -18,6 +18,7 @@ from demo_orq.report_figures import (
     pod_figures,
     pod_usage,
     probe_figures,
+    recommendation_figures,
 )
 from tests.unit.reports import SLO, answers, pod, update
 
@@ -133,3 +134,21 @@ def test_recorded_events_give_the_mttr(tmp_path: Path):
     assert (figures.events, figures.mttr_seconds) == (2, 27.0)
     assert figures.by_kind_seconds == {"heal": 4.0, "failed-rollout": 50.0}
     assert mttr_figures([], path).mttr_seconds is None
+
+
+def test_a_vpa_recommendation_is_shown_beside_the_containers_requests():
+    vpa = {
+        "spec": {"targetRef": {"name": "hello-api"}},
+        "status": {"recommendation": {"containerRecommendations": [
+            {"containerName": "app", "target": {"cpu": "12m", "memory": "20971520"}}]}},
+    }  # fmt: skip
+    requests = {"requests": {"cpu": "50m", "memory": "64Mi"}}
+    containers = [{"name": "app", "resources": requests}]
+    deployment = {"spec": {"template": {"spec": {"containers": containers}}}}
+
+    (figures,) = recommendation_figures([vpa], {"hello-api": deployment})
+
+    assert (figures.deployment, figures.container) == ("hello-api", "app")
+    assert (figures.cpu_target_millicores, figures.cpu_request_millicores) == (12.0, 50.0)
+    assert (figures.memory_target_mib, figures.memory_request_mib) == (20.0, 64.0)
+    assert recommendation_figures([{**vpa, "status": {}}], {}) == []
