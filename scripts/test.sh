@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command: sets up what is missing (toolchain, local cluster), checks the
 # code (ruff, ruff format, mypy), then runs every suite against the real engine and the real
-# cluster. Extra arguments go to pytest.
+# cluster. Extra arguments go to pytest (one process, in order).
 #   usage: scripts/test.sh [pytest arguments]      e.g. scripts/test.sh tests/unit
+#
+# Without arguments, in three pytest processes (docs/testing.md): the end-to-end suite and, beside
+# it, the cluster, policy, toolchain and unit suites (each in its own namespaces and node ports;
+# the second's output is shown when the first ends); then, alone, the fault suite (it kills the
+# cluster's components) and the check that the user's demo is exactly as before.
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
@@ -14,12 +19,33 @@ lint() {
   mypy
 }
 
+# Runs the suites; the status is the first failure's, else 0.
+all_suites() {
+  local work beside_pid status=0 beside_status=0 last_status=0
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  export DEMO_ORQ_USERS_DEMO_BEFORE="$work/users-demo-before.json"
+  python -m tests.users_demo "$DEMO_ORQ_USERS_DEMO_BEFORE"
+  echo "[test] tests/e2e here; tests/cluster, tests/policy, tests/toolchain, tests/unit beside it"
+  python -m pytest tests/cluster tests/policy tests/toolchain tests/unit >"$work/beside.log" 2>&1 &
+  beside_pid=$!
+  python -m pytest tests/e2e -m "not after_all" || status=$?
+  wait "$beside_pid" || beside_status=$?
+  echo "[test] ---- tests/cluster, tests/policy, tests/toolchain, tests/unit (ran beside) ----"
+  cat "$work/beside.log"
+  ((status)) || status=$beside_status
+  echo "[test] tests/faults alone, then the user's demo checked"
+  python -m pytest tests/faults tests/e2e/test_users_demo_untouched.py || last_status=$?
+  ((status)) || status=$last_status
+  return "$status"
+}
+
 scripts/setup.sh
 # shellcheck source=toolchain/env.sh
 source toolchain/env.sh
 lint
 eval "$(cluster/status.sh --env)"
-if [[ $# -eq 0 ]]; then
-  set -- tests
+if [[ $# -gt 0 ]]; then
+  exec python -m pytest "$@"
 fi
-exec python -m pytest "$@"
+all_suites

@@ -3,9 +3,14 @@ and checked after the last one (tests/e2e/test_users_demo_untouched.py)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from tests.users_demo import UsersDemo, snapshot
+from tests.users_demo import UsersDemo, load, snapshot
+
+USERS_DEMO_BEFORE = "DEMO_ORQ_USERS_DEMO_BEFORE"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,8 +25,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def users_demo_before() -> UsersDemo:
-    """The user's demo (stack dev, namespace demo) as it was before the suite changed anything."""
-    return snapshot()
+    """The user's demo (stack dev, namespace demo) as it was before the suite changed anything:
+    recorded by scripts/test.sh before its pytest processes started, else now."""
+    recorded = os.environ.get(USERS_DEMO_BEFORE)
+    return load(Path(recorded)) if recorded else snapshot()
 
 
 @pytest.fixture(autouse=True)

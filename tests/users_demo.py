@@ -1,11 +1,17 @@
 """What a user deployed with the demo, recorded so that the suite can show it left it alone:
-the stack `dev` in the project's own backend, and the objects in the namespace `demo`."""
+the stack `dev` in the project's own backend, and the objects in the namespace `demo`.
+
+scripts/test.sh runs the suites in several pytest processes: it records the demo once, first,
+with `python -m tests.users_demo FILE`, and gives the file to every process in
+$DEMO_ORQ_USERS_DEMO_BEFORE (tests/conftest.py reads it)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from demo_orq import facts
@@ -63,3 +69,29 @@ def demo_objects() -> tuple[tuple[str, str, str], ...] | None:
 
 def snapshot() -> UsersDemo:
     return UsersDemo(stack_resources=stack_resources(), objects=demo_objects())
+
+
+def save(demo: UsersDemo, path: Path) -> None:
+    path.write_text(json.dumps(asdict(demo)), encoding="utf-8")
+
+
+def load(path: Path) -> UsersDemo:
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    resources, objects = saved["stack_resources"], saved["objects"]
+    return UsersDemo(
+        stack_resources=None if resources is None else tuple(resources),
+        objects=None if objects is None else tuple(tuple(each) for each in objects),
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m tests.users_demo FILE (records the user's demo there)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    save(snapshot(), Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
