@@ -37,7 +37,6 @@ def deploy_canary(
     entry = home.entry
     canary_pods = canary.pods(args.replicas)
     canary_labels = {**app_labels(args), TRACK: "canary"}
-    canary_service_name = role_service_name(args.service_name, "canary")
     canary_service = role_service(
         parent, name, args.service_name, "canary", home.namespace, canary_labels, canary.node_port
     )
@@ -73,21 +72,7 @@ def deploy_canary(
         )
         analysed.append(route)
     if canary.gate.seconds > 0:
-        gate = AnalysisGate(
-            f"{name}-gate",
-            {
-                "kind": "canary",
-                "namespace": home.namespace,
-                "service": canary_service_name,
-                "weight": canary.weight,
-                "candidate": " ".join(canary.version(args.version())),
-                **settings(canary.gate, args.cluster_access),
-            },
-            opts=pulumi.ResourceOptions(
-                parent=parent, depends_on=[r for r in (stable, *analysed) if r is not None]
-            ),
-            secret_versions=args.secret_message,
-        )
+        gate = canary_gate(parent, name, home, args, canary, after=[stable, *analysed])
         outputs["gate_result"] = gate.result
         analysed.append(gate)
     if stable is None:
@@ -98,6 +83,32 @@ def deploy_canary(
         # Canary pods in this version: Ready (and analysed) before the route sends them more.
         canary_route(parent, name, home, args, entry, canary, after=[stable, *analysed])
     return Workload(selector=app_labels(args), outputs=outputs, routed=entry is not None)
+
+
+def canary_gate(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    canary: Canary,
+    after: list[pulumi.Resource | None],
+) -> AnalysisGate:
+    """The gate of the canary pods, through their Service, once `after` is done."""
+    return AnalysisGate(
+        f"{name}-gate",
+        {
+            "kind": "canary",
+            "namespace": home.namespace,
+            "service": role_service_name(args.service_name, "canary"),
+            "weight": canary.weight,
+            "candidate": " ".join(canary.version(args.version())),
+            **settings(canary.gate, args.cluster_access),
+        },
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[each for each in after if each is not None]
+        ),
+        secret_versions=args.secret_message,
+    )
 
 
 def stable_deployment(

@@ -10,10 +10,12 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from components.traffic import http_get
 from demo_orq.cluster_settings import ECHO_IMAGE, NODE_NAME
+from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import (
     Object,
     delete_namespace_now,
@@ -21,6 +23,7 @@ from demo_orq.kube import (
     kubectl,
     kubectl_json,
     namespace_exists,
+    pods,
     wait_until,
 )
 from tests.sandbox import Sandbox
@@ -170,3 +173,111 @@ def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
         120,
         f"echo ready in {sandbox.namespace}",
     )
+
+
+# ---------------------------------------------------------------- the add-ons
+
+CLUSTER_DIR = PROJECT_DIR / "cluster"
+
+
+def install_addon(script: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """cluster/<script> run once, and its seconds (a cold machine builds the images first)."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [str(CLUSTER_DIR / script)], capture_output=True, text=True, timeout=3600
+    )
+    seconds = time.monotonic() - started
+    assert completed.returncode == 0, f"cluster/{script} failed:\n{completed.stderr}"
+    return completed, seconds
+
+
+def addon_state(
+    namespace: str, names: list[str], pod_selector: str, more: list[Object] | None = None
+) -> dict[str, str]:
+    """The resourceVersion of the add-on's objects `names` (kind/name) and `more`, by kind and
+    name, and the UID and restarts of its pods."""
+    listed = kubectl_json("-n", namespace, "get", *names)["items"]
+    state = {
+        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
+        for o in [*listed, *(more or [])]
+    }
+    for pod in pods(namespace, pod_selector):
+        restarts = sum(s["restartCount"] for s in pod["status"].get("containerStatuses", []))
+        state[f"Pod/{pod['metadata']['name']}"] = f"{pod['metadata']['uid']} {restarts}"
+    return state
+
+
+def assert_second_install_is_a_no_op(
+    script: str, said: str, state: Callable[[], dict[str, str]]
+) -> dict[str, str]:
+    """cluster/<script> on the installed add-on says `said` within 5 s and changes no object;
+    the add-on's state."""
+    before = state()
+    second, seconds = install_addon(script)
+    print(f"\nsecond run of cluster/{script}: {seconds:.2f}s\n{second.stderr}")
+    assert said in second.stderr, second.stderr
+    assert seconds < 5, f"the second run took {seconds:.1f}s"
+    assert state() == before
+    return before
+
+
+def running_pod(namespace: str, selector: str) -> Object:
+    """The one pod of `selector` that is not on its way out."""
+    [pod] = [p for p in pods(namespace, selector) if not p["metadata"].get("deletionTimestamp")]
+    return pod
+
+
+def process_status(executable: bytes, *args: bytes) -> list[dict[str, str]]:
+    """/proc/<pid>/status, as a dict, of each process on the node (this machine) that runs
+    `executable` with every one of `args`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            if command[0] == executable and all(arg in command for arg in args):
+                lines = (proc / "status").read_text().splitlines()
+                found.append(dict(line.split(":\t", 1) for line in lines if ":\t" in line))
+    return found
+
+
+def assert_restricted_pod(pod: Object, uid: int) -> dict[str, Object]:
+    """The pod's namespace enforces "restricted", the pod runs as `uid` with seccomp, and each
+    container is hardened and never pulls; its containers, by name."""
+    namespace = pod["metadata"]["namespace"]
+    labels = kubectl_json("get", "namespace", namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted", labels
+    security = pod["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True, security
+    assert (security["runAsUser"], security["runAsGroup"]) == (uid, uid), security
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}, security
+    containers: dict[str, Object] = {c["name"]: c for c in pod["spec"]["containers"]}
+    for container in containers.values():
+        assert container["securityContext"] == HARDENED, container["securityContext"]
+        assert container["imagePullPolicy"] == "Never", container
+    return containers
+
+
+def assert_confined(process: dict[str, str], uid: int) -> None:
+    """What runs: `uid` and its group, no capability, no new privileges, seccomp filtering."""
+    assert process["Uid"].split() == [str(uid)] * 4, process["Uid"]
+    assert process["Gid"].split() == [str(uid)] * 4, process["Gid"]
+    assert int(process["CapEff"], 16) == 0 and int(process["CapPrm"], 16) == 0, process
+    assert (process["NoNewPrivs"], process["Seccomp"]) == ("1", "2"), process
+
+
+def addon_status_line(marker: str) -> str:
+    """The line of `cluster/status.sh` that starts with or holds `marker`; it says healthy."""
+    status = subprocess.run(
+        [str(CLUSTER_DIR / "status.sh")], capture_output=True, text=True, timeout=60
+    )
+    [line] = [line for line in status.stdout.splitlines() if marker in line]
+    assert "healthy" in line and "unhealthy" not in line, line
+    return line
+
+
+def assert_refuses_arguments(script: str, command: str) -> None:
+    refused = subprocess.run(
+        [str(CLUSTER_DIR / script), "--now"], capture_output=True, text=True, timeout=30
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == f"error: unexpected argument '--now' for {command} (accepted: none)\n"

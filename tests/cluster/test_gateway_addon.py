@@ -15,7 +15,6 @@ ports and node ports come from cluster/settings.env.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import socket
@@ -34,10 +33,23 @@ from demo_orq.kube import (
     Object,
     kubectl,
     kubectl_json,
-    pods,
     wait_until,
 )
-from tests.cluster.helpers import HARDENED, apply, delete_namespace, deploy_echo, port_forward
+from tests.cluster.helpers import (
+    addon_state,
+    addon_status_line,
+    apply,
+    assert_confined,
+    assert_refuses_arguments,
+    assert_restricted_pod,
+    assert_second_install_is_a_no_op,
+    delete_namespace,
+    deploy_echo,
+    install_addon,
+    port_forward,
+    process_status,
+    running_pod,
+)
 from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
@@ -62,28 +74,16 @@ ROUTE_CHANGE_LIMIT = 1.0
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-def install() -> tuple[subprocess.CompletedProcess[str], float]:
-    """cluster/gateway.sh run once, and its seconds (a cold machine builds the image first)."""
-    started = time.monotonic()
-    completed = subprocess.run(
-        [str(CLUSTER_DIR / "gateway.sh")], capture_output=True, text=True, timeout=1800
-    )
-    seconds = time.monotonic() - started
-    assert completed.returncode == 0, completed.stderr
-    return completed, seconds
-
-
 @pytest.fixture(scope="module")
 def gateway_addon(cluster_node: Object) -> str:
     """The add-on installed (or found installed); the install command's log."""
-    completed, seconds = install()
+    completed, seconds = install_addon("gateway.sh")
     print(f"\ncluster/gateway.sh: {seconds:.1f}s\n{completed.stderr}")
     return completed.stderr
 
 
 def addon_objects() -> dict[str, str]:
-    """The resourceVersion of every object of the add-on (the CRDs included) by kind and name,
-    and the UID and restarts of Traefik's pods."""
+    """The add-on's objects (the Gateway API CRDs included) and Traefik's pods."""
     names = [
         f"namespace/{ADDON_NAMESPACE}",
         "serviceaccount/traefik",
@@ -93,80 +93,32 @@ def addon_objects() -> dict[str, str]:
         "service/traefik",
         "deployment/traefik",
     ]
-    listed = kubectl_json("-n", ADDON_NAMESPACE, "get", *names)["items"]
     crds = kubectl_json("get", "customresourcedefinitions")["items"]
-    objects = [*listed, *(c for c in crds if c["spec"]["group"] == "gateway.networking.k8s.io")]
-    state = {
-        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in objects
-    }
-    for pod in pods(ADDON_NAMESPACE, TRAEFIK):
-        restarts = sum(s["restartCount"] for s in pod["status"].get("containerStatuses", []))
-        state[f"Pod/{pod['metadata']['name']}"] = f"{pod['metadata']['uid']} {restarts}"
-    return state
+    ours = [c for c in crds if c["spec"]["group"] == "gateway.networking.k8s.io"]
+    return addon_state(ADDON_NAMESPACE, names, TRAEFIK, ours)
 
 
 def test_the_install_command_is_idempotent(gateway_addon: str) -> None:
-    before = addon_objects()
-    second, seconds = install()
-    print(f"\nsecond run of cluster/gateway.sh: {seconds:.2f}s\n{second.stderr}")
-    assert "gateway add-on already installed and healthy" in second.stderr, second.stderr
-    assert seconds < 5, f"the second run took {seconds:.1f}s"
-    assert addon_objects() == before
+    said = "gateway add-on already installed and healthy"
+    before = assert_second_install_is_a_no_op("gateway.sh", said, addon_objects)
     assert sum(1 for key in before if key.startswith("CustomResourceDefinition/")) >= 6, before
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(gateway_addon: str) -> None:
-    status = subprocess.run(
-        [str(CLUSTER_DIR / "status.sh")], capture_output=True, text=True, timeout=60
-    )
-    [line] = [line for line in status.stdout.splitlines() if "(gateway add-on)" in line]
-    assert "healthy" in line and "unhealthy" not in line, line
+    line = addon_status_line("(gateway add-on)")
     assert f"127.0.0.1:{HTTP_NODE_PORT}" in line, line
-
-    refused = subprocess.run(
-        [str(CLUSTER_DIR / "gateway.sh"), "--now"], capture_output=True, text=True, timeout=30
-    )
-    assert refused.returncode == 2
-    assert refused.stderr == "error: unexpected argument '--now' for gateway (accepted: none)\n"
+    assert_refuses_arguments("gateway.sh", "gateway")
 
 
 def traefik_pod() -> Object:
-    running = pods(ADDON_NAMESPACE, TRAEFIK)
-    [pod] = [p for p in running if not p["metadata"].get("deletionTimestamp")]
-    return pod
-
-
-def traefik_processes() -> list[dict[str, str]]:
-    """/proc/<pid>/status of each Traefik process on the node (this machine), as a dict."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-            if args[0] == b"/traefik" and b"--providers.kubernetesgateway=true" in args:
-                lines = (proc / "status").read_text().splitlines()
-                found.append(dict(line.split(":\t", 1) for line in lines if ":\t" in line))
-    return found
+    return running_pod(ADDON_NAMESPACE, TRAEFIK)
 
 
 def test_traefik_runs_as_non_root_under_the_restricted_profile(gateway_addon: str) -> None:
-    labels = kubectl_json("get", "namespace", ADDON_NAMESPACE)["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "restricted", labels
-    pod = traefik_pod()
-    security = pod["spec"]["securityContext"]
-    assert security["runAsNonRoot"] is True, security
-    assert (security["runAsUser"], security["runAsGroup"]) == (65532, 65532), security
-    assert security["seccompProfile"] == {"type": "RuntimeDefault"}, security
-    [container] = pod["spec"]["containers"]
-    assert container["securityContext"] == HARDENED, container["securityContext"]
-    assert container["imagePullPolicy"] == "Never", container
+    [container] = assert_restricted_pod(traefik_pod(), 65532).values()
     assert container["image"].endswith(f"/traefik:{SETTINGS['TRAEFIK_VERSION']}"), container
-
-    # What runs: uid and gid 65532, no capability, no new privileges, seccomp filtering.
-    [process] = traefik_processes()
-    assert process["Uid"].split() == ["65532"] * 4, process["Uid"]
-    assert process["Gid"].split() == ["65532"] * 4, process["Gid"]
-    assert int(process["CapEff"], 16) == 0 and int(process["CapPrm"], 16) == 0, process
-    assert (process["NoNewPrivs"], process["Seccomp"]) == ("1", "2"), process
+    [process] = process_status(b"/traefik", b"--providers.kubernetesgateway=true")
+    assert_confined(process, 65532)
     print(f"\nTraefik's resident memory: {process['VmRSS']}")
 
     # The API server refuses a pod that does not pass the profile in the add-on's namespace.

@@ -20,7 +20,6 @@ is installed too (cluster/gateway.sh): Traefik is one of the targets and serves 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import subprocess
@@ -41,8 +40,21 @@ from demo_orq.cluster_settings import (
     promtool_path,
 )
 from demo_orq.facts import PROJECT_DIR
-from demo_orq.kube import Object, kubectl, kubectl_json, pods, wait_until
-from tests.cluster.helpers import HARDENED, apply, delete_namespace, deploy_echo
+from demo_orq.kube import Object, kubectl, kubectl_json, wait_until
+from tests.cluster.helpers import (
+    addon_state,
+    addon_status_line,
+    apply,
+    assert_confined,
+    assert_refuses_arguments,
+    assert_restricted_pod,
+    assert_second_install_is_a_no_op,
+    delete_namespace,
+    deploy_echo,
+    install_addon,
+    process_status,
+    running_pod,
+)
 from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
@@ -64,22 +76,11 @@ BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, float("inf")]
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-def install(script: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """cluster/<script> run once, and its seconds (a cold machine builds the images first)."""
-    started = time.monotonic()
-    completed = subprocess.run(
-        [str(CLUSTER_DIR / script)], capture_output=True, text=True, timeout=3600
-    )
-    seconds = time.monotonic() - started
-    assert completed.returncode == 0, f"cluster/{script} failed:\n{completed.stderr}"
-    return completed, seconds
-
-
 @pytest.fixture(scope="module")
 def prometheus_addon(cluster_node: Object) -> str:
     """The gateway add-on and this one installed (or found installed); this one's log."""
-    install("gateway.sh")
-    completed, seconds = install("prometheus.sh")
+    install_addon("gateway.sh")
+    completed, seconds = install_addon("prometheus.sh")
     print(f"\ncluster/prometheus.sh: {seconds:.1f}s\n{completed.stderr}")
     return completed.stderr
 
@@ -97,8 +98,7 @@ def query(promql: str) -> list[Object]:
 
 
 def addon_objects() -> dict[str, str]:
-    """The resourceVersion of every object of the add-on by kind and name, and the UID and
-    restarts of its pod."""
+    """The add-on's objects and Prometheus' pod."""
     names = [
         f"namespace/{PROMETHEUS_NAMESPACE}",
         "serviceaccount/prometheus",
@@ -108,79 +108,35 @@ def addon_objects() -> dict[str, str]:
         "service/prometheus",
         "deployment/prometheus",
     ]
-    listed = kubectl_json("-n", PROMETHEUS_NAMESPACE, "get", *names)["items"]
-    state = {
-        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in listed
-    }
-    for pod in pods(PROMETHEUS_NAMESPACE, PROMETHEUS):
-        restarts = sum(s["restartCount"] for s in pod["status"].get("containerStatuses", []))
-        state[f"Pod/{pod['metadata']['name']}"] = f"{pod['metadata']['uid']} {restarts}"
-    return state
+    return addon_state(PROMETHEUS_NAMESPACE, names, PROMETHEUS)
 
 
 def test_the_install_command_is_idempotent(prometheus_addon: str) -> None:
-    before = addon_objects()
-    second, seconds = install("prometheus.sh")
-    print(f"\nsecond run of cluster/prometheus.sh: {seconds:.2f}s\n{second.stderr}")
-    assert "prometheus add-on already installed and healthy" in second.stderr, second.stderr
-    assert seconds < 5, f"the second run took {seconds:.1f}s"
-    assert addon_objects() == before
+    said = "prometheus add-on already installed and healthy"
+    assert_second_install_is_a_no_op("prometheus.sh", said, addon_objects)
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(prometheus_addon: str) -> None:
-    status = subprocess.run(
-        [str(CLUSTER_DIR / "status.sh")], capture_output=True, text=True, timeout=60
-    )
-    [line] = [line for line in status.stdout.splitlines() if line.startswith("prometheus (add-on)")]
-    assert "healthy" in line and "unhealthy" not in line, line
+    line = addon_status_line("prometheus (add-on)")
     assert PROMETHEUS_PROXY in line, line
-
-    refused = subprocess.run(
-        [str(CLUSTER_DIR / "prometheus.sh"), "--now"], capture_output=True, text=True, timeout=30
-    )
-    assert refused.returncode == 2
-    assert refused.stderr == "error: unexpected argument '--now' for prometheus (accepted: none)\n"
+    assert_refuses_arguments("prometheus.sh", "prometheus")
 
 
 def prometheus_pod() -> Object:
-    running = pods(PROMETHEUS_NAMESPACE, PROMETHEUS)
-    [pod] = [p for p in running if not p["metadata"].get("deletionTimestamp")]
-    return pod
-
-
-def process_status(executable: bytes) -> list[dict[str, str]]:
-    """/proc/<pid>/status of each process of `executable` on the node (this machine)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
-            if (proc / "cmdline").read_bytes().split(b"\0")[0] == executable:
-                lines = (proc / "status").read_text().splitlines()
-                found.append(dict(line.split(":\t", 1) for line in lines if ":\t" in line))
-    return found
+    return running_pod(PROMETHEUS_NAMESPACE, PROMETHEUS)
 
 
 def test_prometheus_runs_as_non_root_under_the_restricted_profile(prometheus_addon: str) -> None:
-    labels = kubectl_json("get", "namespace", PROMETHEUS_NAMESPACE)["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "restricted", labels
-    pod = prometheus_pod()
-    security = pod["spec"]["securityContext"]
-    assert security["runAsNonRoot"] is True, security
-    assert (security["runAsUser"], security["runAsGroup"]) == (65534, 65534), security
-    assert security["seccompProfile"] == {"type": "RuntimeDefault"}, security
-    containers = {c["name"]: c for c in pod["spec"]["containers"]}
+    containers = assert_restricted_pod(prometheus_pod(), 65534)
     assert set(containers) == {"prometheus", "rules-loader"}
     for container in containers.values():
-        assert container["securityContext"] == HARDENED, container["securityContext"]
-        assert container["imagePullPolicy"] == "Never", container
         assert "memory" in container["resources"]["limits"], container["resources"]
     image = containers["prometheus"]["image"]
     assert image == f"quay.io/prometheus/prometheus:{SETTINGS['PROMETHEUS_VERSION']}", image
     assert containers["rules-loader"]["image"] == SETTINGS["RULES_LOADER_IMAGE"]
 
     [process] = process_status(b"/bin/prometheus")
-    assert process["Uid"].split() == ["65534"] * 4, process["Uid"]
-    assert int(process["CapEff"], 16) == 0 and int(process["CapPrm"], 16) == 0, process
-    assert (process["NoNewPrivs"], process["Seccomp"]) == ("1", "2"), process
+    assert_confined(process, 65534)
     [loader] = process_status(b"/rules-loader")
     print(f"\nresident memory: Prometheus {process['VmRSS']}, rules loader {loader['VmRSS']}")
 

@@ -19,11 +19,9 @@ import contextlib
 import copy
 import http.client
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -45,11 +43,19 @@ from demo_orq.kube import (
     wait_until,
 )
 from tests.cluster.helpers import (
-    HARDENED,
+    addon_state,
+    addon_status_line,
     apply,
+    assert_confined,
+    assert_refuses_arguments,
+    assert_restricted_pod,
+    assert_second_install_is_a_no_op,
     delete_namespace,
     echo_app,
+    install_addon,
+    process_status,
     restricted_namespace,
+    running_pod,
 )
 from tests.sandbox import SANDBOXES
 
@@ -77,28 +83,16 @@ LOAD_CPU = 0.02
 is created (idle, they use about 1m)."""
 
 
-def install() -> tuple[subprocess.CompletedProcess[str], float]:
-    """cluster/vpa.sh run once, and its seconds (a cold machine builds the image first)."""
-    started = time.monotonic()
-    completed = subprocess.run(
-        [str(CLUSTER_DIR / "vpa.sh")], capture_output=True, text=True, timeout=1800
-    )
-    seconds = time.monotonic() - started
-    assert completed.returncode == 0, completed.stderr
-    return completed, seconds
-
-
 @pytest.fixture(scope="module")
 def vpa_addon(cluster_node: Object) -> str:
     """The add-on installed (or found installed); the install command's log."""
-    completed, seconds = install()
+    completed, seconds = install_addon("vpa.sh")
     print(f"\ncluster/vpa.sh: {seconds:.1f}s\n{completed.stderr}")
     return completed.stderr
 
 
 def addon_objects() -> dict[str, str]:
-    """The resourceVersion of every object of the add-on (the CRDs included) by kind and name,
-    and the UID and restarts of the recommender's pods."""
+    """The add-on's objects (the VPA CRDs included) and the recommender's pod."""
     names = [
         f"namespace/{ADDON_NAMESPACE}",
         "serviceaccount/vpa-recommender",
@@ -108,70 +102,28 @@ def addon_objects() -> dict[str, str]:
         "customresourcedefinition/verticalpodautoscalers.autoscaling.k8s.io",
         "customresourcedefinition/verticalpodautoscalercheckpoints.autoscaling.k8s.io",
     ]
-    listed = kubectl_json("-n", ADDON_NAMESPACE, "get", *names)["items"]
-    state = {
-        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in listed
-    }
-    for pod in pods(ADDON_NAMESPACE, RECOMMENDER):
-        restarts = sum(s["restartCount"] for s in pod["status"].get("containerStatuses", []))
-        state[f"Pod/{pod['metadata']['name']}"] = f"{pod['metadata']['uid']} {restarts}"
-    return state
+    return addon_state(ADDON_NAMESPACE, names, RECOMMENDER)
 
 
 def test_the_install_command_is_idempotent(vpa_addon: str) -> None:
-    before = addon_objects()
-    second, seconds = install()
-    print(f"\nsecond run of cluster/vpa.sh: {seconds:.2f}s\n{second.stderr}")
-    assert "VPA add-on already installed and healthy" in second.stderr, second.stderr
-    assert seconds < 5, f"the second run took {seconds:.1f}s"
-    assert addon_objects() == before
+    said = "VPA add-on already installed and healthy"
+    before = assert_second_install_is_a_no_op("vpa.sh", said, addon_objects)
     assert sum(1 for key in before if key.startswith("Pod/")) == 1, before
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(vpa_addon: str) -> None:
-    status = subprocess.run(
-        [str(CLUSTER_DIR / "status.sh")], capture_output=True, text=True, timeout=60
-    )
-    [line] = [line for line in status.stdout.splitlines() if "vpa-recommender (add-on)" in line]
-    assert "healthy" in line and "unhealthy" not in line, line
+    line = addon_status_line("vpa-recommender (add-on)")
     assert ADDON_NAMESPACE in line, line
-
-    refused = subprocess.run(
-        [str(CLUSTER_DIR / "vpa.sh"), "--now"], capture_output=True, text=True, timeout=30
-    )
-    assert refused.returncode == 2
-    assert refused.stderr == "error: unexpected argument '--now' for vpa (accepted: none)\n"
+    assert_refuses_arguments("vpa.sh", "vpa")
 
 
 def recommender_pod() -> Object:
-    running = pods(ADDON_NAMESPACE, RECOMMENDER)
-    [pod] = [p for p in running if not p["metadata"].get("deletionTimestamp")]
-    return pod
-
-
-def recommender_processes() -> list[dict[str, str]]:
-    """/proc/<pid>/status of each recommender process on the node (this machine), as a dict."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-            if args[0] == b"/recommender" and b"--memory-saver=true" in args:
-                lines = (proc / "status").read_text().splitlines()
-                found.append(dict(line.split(":\t", 1) for line in lines if ":\t" in line))
-    return found
+    return running_pod(ADDON_NAMESPACE, RECOMMENDER)
 
 
 def test_the_recommender_runs_as_non_root_under_the_restricted_profile(vpa_addon: str) -> None:
-    labels = kubectl_json("get", "namespace", ADDON_NAMESPACE)["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "restricted", labels
     pod = recommender_pod()
-    security = pod["spec"]["securityContext"]
-    assert security["runAsNonRoot"] is True, security
-    assert (security["runAsUser"], security["runAsGroup"]) == (65532, 65532), security
-    assert security["seccompProfile"] == {"type": "RuntimeDefault"}, security
-    [container] = pod["spec"]["containers"]
-    assert container["securityContext"] == HARDENED, container["securityContext"]
-    assert container["imagePullPolicy"] == "Never", container
+    [container] = assert_restricted_pod(pod, 65532).values()
     assert container["image"] == (
         f"registry.k8s.io/autoscaling/vpa-recommender:{SETTINGS['VPA_VERSION']}"
     ), container
@@ -186,12 +138,8 @@ def test_the_recommender_runs_as_non_root_under_the_restricted_profile(vpa_addon
         assert flag in args, args
     assert not [arg for arg in args if arg.startswith("--prometheus")], args
 
-    # What runs: uid and gid 65532, no capability, no new privileges, seccomp filtering.
-    [process] = recommender_processes()
-    assert process["Uid"].split() == ["65532"] * 4, process["Uid"]
-    assert process["Gid"].split() == ["65532"] * 4, process["Gid"]
-    assert int(process["CapEff"], 16) == 0 and int(process["CapPrm"], 16) == 0, process
-    assert (process["NoNewPrivs"], process["Seccomp"]) == ("1", "2"), process
+    [process] = process_status(b"/recommender", b"--memory-saver=true")
+    assert_confined(process, 65532)
     started = pod["status"]["startTime"]
     print(f"\nthe recommender's resident memory: {process['VmRSS']} (pod started {started})")
 
