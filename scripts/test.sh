@@ -4,10 +4,11 @@
 # cluster. Extra arguments go to pytest (one process, in order).
 #   usage: scripts/test.sh [pytest arguments]      e.g. scripts/test.sh tests/unit
 #
-# Without arguments, in three pytest processes (docs/testing.md): the end-to-end suite and, beside
-# it, the cluster, policy, toolchain and unit suites (each in its own namespaces and node ports;
-# the second's output is shown when the first ends); then, alone, the fault suite (it kills the
-# cluster's components) and the check that the user's demo is exactly as before.
+# Without arguments, in three pytest processes (docs/testing.md): most of the end-to-end suite
+# and, beside it, the rest of it with the cluster, policy, toolchain and unit suites (each suite
+# in its own namespaces and node ports; the second's output is shown when the first ends); then,
+# alone, the fault suite (it kills the cluster's components) and the check that the user's demo
+# is exactly as before.
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
@@ -19,6 +20,10 @@ lint() {
   mypy
 }
 
+# The second process's share: about as long as the first's once both run.
+BESIDE=(tests/cluster tests/policy tests/toolchain tests/unit tests/e2e/test_strategies_cloud.py
+        tests/e2e/test_report.py)
+
 # Runs the suites; the status is the first failure's, else 0.
 all_suites() {
   local work beside_pid status=0 beside_status=0 last_status=0
@@ -26,12 +31,12 @@ all_suites() {
   trap 'rm -rf "$work"' RETURN
   export DEMO_ORQ_USERS_DEMO_BEFORE="$work/users-demo-before.json"
   python -m tests.users_demo "$DEMO_ORQ_USERS_DEMO_BEFORE"
-  echo "[test] tests/e2e here; tests/cluster, tests/policy, tests/toolchain, tests/unit beside it"
-  python -m pytest tests/cluster tests/policy tests/toolchain tests/unit >"$work/beside.log" 2>&1 &
+  echo "[test] tests/e2e here; beside it: ${BESIDE[*]}"
+  python -m pytest "${BESIDE[@]}" >"$work/beside.log" 2>&1 &
   beside_pid=$!
-  python -m pytest tests/e2e -m "not after_all" || status=$?
+  python -m pytest tests/e2e -m "not after_all" "${BESIDE[@]/#/--ignore=}" || status=$?
   wait "$beside_pid" || beside_status=$?
-  echo "[test] ---- tests/cluster, tests/policy, tests/toolchain, tests/unit (ran beside) ----"
+  echo "[test] ---- ${BESIDE[*]} (ran beside) ----"
   cat "$work/beside.log"
   ((status)) || status=$beside_status
   echo "[test] tests/faults alone, then the user's demo checked"

@@ -188,11 +188,13 @@ def test_prometheus_answers_through_the_api_server_and_every_target_is_up(
         f'container_memory_working_set_bytes{{namespace="{PROMETHEUS_NAMESPACE}",'
         f'pod="{pod}",container="prometheus"}}'
     )
-    assert len(memory) == 1, (
-        f"{memory}: no series per container from cAdvisor. A kubelet started before "
+    # One series per container instance: a container restarted (the node was) keeps its old
+    # one for the lookback, as cAdvisor's timestamps are honoured (no staleness marker).
+    assert memory, (
+        "no series per container from cAdvisor. A kubelet started before "
         "cluster/steps/12-kubelet.sh gave it --containerd: cluster/cluster.sh restart kubelet"
     )
-    assert float(memory[0]["value"][1]) > 10 * 2**20, memory
+    assert max(float(series["value"][1]) for series in memory) > 10 * 2**20, memory
 
 
 # ---------------------------------------------------------------- through the gateway

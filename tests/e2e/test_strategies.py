@@ -26,7 +26,7 @@ from components.traffic import Answer, SteadyLoad, TrafficReport
 from demo_orq import canary as stepped_canary
 from demo_orq import facts
 from demo_orq.cluster_settings import PAUSE_IMAGE, SLOW_ECHO_IMAGE
-from demo_orq.kube import Object, kubectl_json, pods, wait_until
+from demo_orq.kube import Object, kubectl_json, pods, ready_pods, wait_until
 from demo_orq.rollback import rollback
 from demo_orq.settings import KEYS
 from demo_orq.stacks import reach, set_config, switch_strategy
@@ -44,10 +44,10 @@ RATE = 100
 NEVER_READY_IMAGE = PAUSE_IMAGE  # on the node: nothing is ever pulled
 SLOW_IMAGE = SLOW_ECHO_IMAGE  # http-echo that answers in 250 ms
 BAD_ROLLOUT_TIMEOUT = "15"
-ENDPOINTS_PROPAGATION_SECONDS = 4
+ENDPOINTS_PROPAGATION_SECONDS = 8
 """From a pod Ready to the Service sending it requests: the EndpointSlice controller, then
-kube-proxy (at most one sync a second; its network-programming latency measured here is 1-2 s)
-on a loaded 2-core machine."""
+kube-proxy (at most one sync a second; its network-programming latency measured here is 1-2 s
+alone, up to 6 s with the cluster suite's load beside it, scripts/test.sh) on 2 cores."""
 GATE_SECONDS = "3"
 """A gate of 3 s (150 requests) is enough to judge here (the thresholds are far from the
 measures: 500 ms against a few, 150 ms against 250) and keeps the suite short."""
@@ -238,8 +238,9 @@ def test_a_canary_at_50_percent_gets_half_of_the_answers(stack: auto.Stack) -> N
 
     assert run.error is None, run.error
     assert run.failures() == []
-    assert len(pods(NAMESPACE, "track=canary")) == 2
-    assert len(pods(NAMESPACE, f"app={facts.DEPLOYMENT},!track")) == 2
+    # The stable pods it gave up may still be stopping (their preStop): the Ready ones count.
+    assert len(ready_pods(NAMESPACE, "track=canary")) == 2
+    assert len(ready_pods(NAMESPACE, f"app={facts.DEPLOYMENT},!track")) == 2
     assert stack.outputs()["canaryEffectiveWeight"].value == 50
     with SteadyLoad(SANDBOX.url, rate=RATE) as load:
         time.sleep(8)
@@ -287,7 +288,7 @@ def test_a_stepped_canary_of_a_good_version_promotes_it(stack: auto.Stack) -> No
     assert report.failures == []
     assert {a.body for a in report.answers if a.started > ended} == {V2 + "\n"}
     assert stack.get_all_config()[f"{facts.PROJECT}:message"].value == V2
-    assert len(pods(NAMESPACE, "track=canary")) == 0
+    assert ready_pods(NAMESPACE, "track=canary") == []
 
 
 def test_canary_back_to_rolling_update(stack: auto.Stack) -> None:
