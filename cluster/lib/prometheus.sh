@@ -56,19 +56,22 @@ install_prometheus() {
 }
 
 # config/ rendered and put into the ConfigMap prometheus-config (config.yaml), then the
-# manifests, with the configuration's checksum.
+# manifests, with the checksums of the configuration and of the rules loader's source (its tag
+# stays the same: a new build must start a new pod all the same).
 render_prometheus() {
   mkdir -p "$PROMETHEUS_CONF/config"
-  local f config_sum
+  local f config_sum loader_sum
   for f in "$CLUSTER_DIR"/addons/prometheus/config/*; do
     render "$f" "$PROMETHEUS_CONF/config/${f##*/}"
   done
   config_sum="$(cd "$PROMETHEUS_CONF/config" && sha256sum -- * | sha256sum | cut -d' ' -f1)"
+  loader_sum="$(cd "$CLUSTER_DIR/images/rules-loader" && sha256sum -- * | sha256sum | cut -d' ' -f1)"
   (umask 077
    kubectl_admin create configmap prometheus-config --namespace "$PROMETHEUS_NAMESPACE" \
      --from-file "$PROMETHEUS_CONF/config" --dry-run=client -o yaml >"$PROMETHEUS_CONF/config.yaml")
   for f in "$CLUSTER_DIR"/addons/prometheus/*.yaml; do
-    render "$f" "$PROMETHEUS_CONF/${f##*/}" "PROMETHEUS_CONFIG_SHA256=$config_sum"
+    render "$f" "$PROMETHEUS_CONF/${f##*/}" "PROMETHEUS_CONFIG_SHA256=$config_sum" \
+      "RULES_LOADER_SHA256=$loader_sum"
   done
 }
 
