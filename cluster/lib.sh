@@ -86,6 +86,13 @@ TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
+# render_addon NAME DIR: every addons/NAME/*.yaml rendered into DIR (an add-on's manifests).
+render_addon() {
+  local f
+  mkdir -p "$2"
+  for f in "$CLUSTER_DIR/addons/$1"/*.yaml; do render "$f" "$2/${f##*/}"; done
+}
+
 # render TEMPLATE OUT [NAME=VALUE...]: the one place templates become files. Fills ${NAME}
 # from TEMPLATE_VARS plus the NAME=VALUE pairs given (python3 string.Template, so `$$` is
 # a literal `$`); an unknown ${NAME} fails. OUT is written whole (mode 600) or not at all.

@@ -13,7 +13,7 @@ GATEWAY_APPLIED="$CONF/gateway.applied.sha256"
 install_gateway() {
   local t0=$EPOCHREALTIME crds sum
   crds="$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"
-  render_gateway
+  render_addon gateway "$GATEWAY_CONF"
   sum="$(cat "$crds"/*.yaml "$GATEWAY_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
   if [[ "$(cat "$GATEWAY_APPLIED" 2>/dev/null)" == "$sum" ]] && gateway_healthy; then
     log "gateway add-on already installed and healthy ($(gateway_summary))"
@@ -32,12 +32,6 @@ install_gateway() {
   wait_gateway_class_accepted
   echo "$sum" >"$GATEWAY_APPLIED"
   log "gateway add-on installed in $(seconds_since "$t0")s ($(gateway_summary))"
-}
-
-render_gateway() {
-  mkdir -p "$GATEWAY_CONF"
-  local f
-  for f in "$CLUSTER_DIR"/addons/gateway/*.yaml; do render "$f" "$GATEWAY_CONF/${f##*/}"; done
 }
 
 kubectl_gateway() { kubectl_admin -n "$GATEWAY_NAMESPACE" "$@"; }

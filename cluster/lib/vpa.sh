@@ -16,7 +16,7 @@ install_vpa() {
   local t0=$EPOCHREALTIME crds sum
   crds="$(module_dir "k8s.io/autoscaler/vertical-pod-autoscaler@v$VPA_VERSION")"
   crds+=/deploy/vpa-v1-crd-gen.yaml
-  render_vpa
+  render_addon vpa "$VPA_CONF"
   sum="$(cat "$crds" "$VPA_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
   if [[ "$(cat "$VPA_APPLIED" 2>/dev/null)" == "$sum" ]] && vpa_healthy; then
     log "VPA add-on already installed and healthy ($(vpa_summary))"
@@ -33,12 +33,6 @@ install_vpa() {
     die "the VPA recommender not ready after 120s: $(kubectl_vpa get pods 2>&1)"
   echo "$sum" >"$VPA_APPLIED"
   log "VPA add-on installed in $(seconds_since "$t0")s ($(vpa_summary))"
-}
-
-render_vpa() {
-  mkdir -p "$VPA_CONF"
-  local f
-  for f in "$CLUSTER_DIR"/addons/vpa/*.yaml; do render "$f" "$VPA_CONF/${f##*/}"; done
 }
 
 kubectl_vpa() { kubectl_admin -n "$VPA_NAMESPACE" "$@"; }

@@ -30,6 +30,7 @@ from demo_orq.kube import kubectl_json, wait_until
 from demo_orq.report_figures import RecommendationFigures
 from demo_orq.report_measure import Deployed, measure_recommendations
 from demo_orq.stacks import reach, set_config, stack_config, switch_strategy
+from tests.cluster.helpers import install_addon
 from tests.sandbox import (
     SANDBOXES,
     ProjectCopy,
@@ -51,17 +52,10 @@ RATE = 50
 GATE_SECONDS = 15
 
 
-def install(script: str) -> None:
-    done = subprocess.run([str(facts.PROJECT_DIR / "cluster" / script)], capture_output=True,
-                          text=True)  # fmt: skip
-    assert done.returncode == 0, f"cluster/{script} failed:\n{done.stdout}{done.stderr}"
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
-    install("gateway.sh")
-    install("prometheus.sh")
-    install("vpa.sh")
+    for script in ("gateway.sh", "prometheus.sh", "vpa.sh"):
+        install_addon(script)
     return copy_project(tmp_path_factory.mktemp("prometheus") / "project")
 
 
