@@ -4,11 +4,11 @@
 # here, CoreDNS and metrics-server from their published Go modules (images/<name>/go.mod pins
 # the version, go.sum the hashes).
 # With an add-on's name: only that add-on's images, built in their own published modules (their
-# go.mod and go.sum, replace directives included); the add-on's script (cluster/gateway.sh...)
-# asks for them.
+# go.mod and go.sum, replace directives included; the storage add-on's busybox from a Debian
+# package); the add-on's script (cluster/gateway.sh...) asks for them.
 # cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
-ADDONS=(gateway prometheus vpa)
+ADDONS=(gateway prometheus storage vpa)
 case "$#:${1:-}" in
   0:) ;;
   1:*) [[ " ${ADDONS[*]} " == *" $1 "* ]] || {
@@ -62,7 +62,9 @@ build_core_images() {
     http-echo
   build_image http-echo-faulty "$FAULTY_ECHO_IMAGE" /http-echo . \
     "-X main.failureEvery=$FAULTY_ECHO_FAILURE_EVERY" http-echo
+  build_image http-echo-broken "$BROKEN_ECHO_IMAGE" /http-echo . "-X main.failureEvery=1" http-echo
   build_image netcheck "$NETCHECK_IMAGE" /netcheck .
+  build_image jobs "$JOBS_IMAGE" /jobs .
   build_image coredns "$COREDNS_IMAGE" /coredns .
   build_image metrics-server "$METRICS_SERVER_IMAGE" /metrics-server \
     sigs.k8s.io/metrics-server/cmd/metrics-server \
@@ -108,6 +110,50 @@ build_prometheus_images() {
     log "built $PROMTOOL in $((SECONDS - start))s"
   fi
   build_image rules-loader "$RULES_LOADER_IMAGE" /rules-loader .
+}
+
+# The provisioner (its main package at the module's root; its version in main.VERSION, as its
+# scripts/build sets it) and the helper pods' busybox.
+build_storage_images() {
+  local dir
+  dir="$(module_dir "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION")"
+  build_image local-path-provisioner "$LOCAL_PATH_IMAGE" /usr/bin/local-path-provisioner . \
+    "-X main.VERSION=$LOCAL_PATH_VERSION" "$dir" "$GO_TOOLCHAIN_FOR_LOCAL_PATH"
+  build_busybox_image
+}
+
+# /bin/busybox of Debian's busybox-static as the image's one file, /bin/sh: that build's shell
+# runs its applets (mkdir, rm, cat, sleep...) itself, without a link per applet on a PATH
+# (FEATURE_SH_STANDALONE), so the helper pods' `/bin/sh /script/setup` has all it needs. The .deb
+# is downloaded once per version into the cache (apt checks it against the signed index); the
+# image is keyed like the others, by the binary, make-image.py, the tag and the version.
+build_busybox_image() {
+  local deb="$CACHE_DIR/debian/busybox-static_${BUSYBOX_DEBIAN_VERSION}_amd64.deb"
+  local out="$IMAGES_DIR/busybox.tar" src sum start=$SECONDS
+  if [[ ! -f "$deb" ]]; then
+    log "downloading busybox-static $BUSYBOX_DEBIAN_VERSION (apt-get download)"
+    src="$(mktemp -d)"
+    # apt downloads as its own user, _apt, when it may write there.
+    chmod 755 "$src" && { chown _apt "$src" 2>/dev/null || true; }
+    (cd "$src" && apt-get download -q "busybox-static=$BUSYBOX_DEBIAN_VERSION" >/dev/null) ||
+      die "apt-get download busybox-static=$BUSYBOX_DEBIAN_VERSION failed (run apt-get update; if \
+the archive has a newer version now, set BUSYBOX_DEBIAN_VERSION in cluster/settings.env to it)"
+    mkdir -p "${deb%/*}"
+    mv "$src"/busybox-static_*.deb "$deb.tmp" && mv "$deb.tmp" "$deb"
+    rm -rf "$src"
+  fi
+  src="$(mktemp -d)"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$src" ./bin/busybox
+  sum="$(inputs_sum "$src/bin" "$BUSYBOX_IMAGE" /bin/sh "busybox-static $BUSYBOX_DEBIAN_VERSION")"
+  if [[ ! -f "$out" || "$(cat "$out.inputs" 2>/dev/null)" != "$sum" ]]; then
+    log "building image $BUSYBOX_IMAGE (/bin/busybox of busybox-static $BUSYBOX_DEBIAN_VERSION)"
+    python3 "$CLUSTER_DIR/images/make-image.py" --tag "$BUSYBOX_IMAGE" \
+      --binary "$src/bin/busybox" --dest /bin/sh --out "$out.tmp"
+    mv "$out.tmp" "$out"
+    echo "$sum" >"$out.inputs"
+    log "built image $BUSYBOX_IMAGE in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
+  fi
+  rm -rf "$src"
 }
 
 mkdir -p "$IMAGES_DIR"

@@ -16,6 +16,9 @@
 #   cluster/prometheus.sh (= cluster.sh prometheus)  install the Prometheus add-on (Prometheus,
 #                                           its recording rules and the apps' rules loader) on
 #                                           demand; idempotent
+#   cluster/storage.sh (= cluster.sh storage)  install the storage add-on (local-path-provisioner,
+#                                           the default StorageClass local-path) on demand;
+#                                           idempotent
 # up runs the steps of steps/ in the order of their file names: steps/NN-NAME.sh defines
 # step_NAME (dashes as underscores). A step that also defines start_NAME and health_NAME is a
 # component, which restart, status and kill know by its name.
@@ -34,6 +37,8 @@ source "$CLUSTER_DIR/lib/gateway.sh"
 source "$CLUSTER_DIR/lib/vpa.sh"
 # shellcheck source=cluster/lib/prometheus.sh
 source "$CLUSTER_DIR/lib/prometheus.sh"
+# shellcheck source=cluster/lib/storage.sh
+source "$CLUSTER_DIR/lib/storage.sh"
 
 # ---------------------------------------------------------------- steps
 
@@ -77,6 +82,8 @@ cmd_up() {
     # Images that a newer checkout added since the cluster started (built if missing).
     "$CLUSTER_DIR/build-images.sh"
     import_images
+    # An API server from before this checkout's flags (Secrets encrypted, the audit log) gets them.
+    update_kube_apiserver
     write_kubeconfig "$KUBECONFIG_OUT" admin
     log "cluster already up (node $NODE_NAME Ready, DNS and metrics API answer); kubeconfig: $KUBECONFIG_OUT"
     return 0
@@ -143,8 +150,8 @@ cmd_kill() {
 }
 
 # The gateway add-on, on demand (lib/gateway.sh); the cluster must be up.
-# An add-on (gateway, vpa, prometheus), installed on demand by install_<name> (lib/<name>.sh):
-# one install at a time, as two test suites may ask for one at once.
+# An add-on (gateway, vpa, prometheus, storage), installed on demand by install_<name>
+# (lib/<name>.sh): one install at a time, as two test suites may ask for one at once.
 cmd_addon() {  # name
   local name=$1
   [[ $EUID -eq 0 ]] || die "$name needs root"
@@ -195,6 +202,12 @@ cmd_status() {
     else state=unhealthy; rc=1
     fi
     printf '%-24s %-8s %s\n' "prometheus (add-on)" - "$state"
+    if ! storage_installed; then state="not installed (cluster/storage.sh installs it)"
+    elif storage_healthy; then state="healthy ($(storage_summary))"
+    else state=unhealthy; rc=1
+    fi
+    printf '%-24s %-8s %s\n' "local-path (storage add-on)" - "$state"
+    printf '%-24s %-8s %s\n' "secrets in etcd" - "$(secrets_at_rest_summary)"
     echo
     kubectl_admin get nodes -o wide || rc=1
     node_ready || rc=1
@@ -211,7 +224,7 @@ cmd_env() {
   echo "export KUBECONFIG=\"$KUBECONFIG_OUT\""
 }
 
-COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway, vpa, prometheus"
+COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway, vpa, prometheus, storage"
 main() {
   [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: $COMMANDS)"
   local command=$1
@@ -226,7 +239,7 @@ main() {
     env) cmd_env ;;
     restart) cmd_restart "$@" ;;
     kill) cmd_kill ;;
-    gateway | vpa | prometheus) cmd_addon "$command" ;;
+    gateway | vpa | prometheus | storage) cmd_addon "$command" ;;
     *) usage_error "unknown command '$command' (accepted: $COMMANDS)" ;;
   esac
 }

@@ -8,7 +8,8 @@ fi
 # shellcheck source=cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES=(containerd runc containernetworking-plugins etcd-server iptables conntrack
+# etcd-client: etcdctl, to read etcd as the API server does (tests/cluster/test_secrets_at_rest.py).
+PACKAGES=(containerd runc containernetworking-plugins etcd-server etcd-client iptables conntrack
           openssl iproute2 util-linux procps curl patch)
 
 missing=()

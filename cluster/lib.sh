@@ -35,9 +35,10 @@ COREDNS_VERSION="$(module_version coredns github.com/coredns/coredns)"
 COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
 METRICS_SERVER_VERSION="$(module_version metrics-server sigs.k8s.io/metrics-server)"
 METRICS_SERVER_IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SERVER_VERSION"
-# $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow and -faulty: from
+# $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow, -faulty and -broken: from
 # images/http-echo).
-IMAGE_NAMES=(pause http-echo http-echo-slow http-echo-faulty coredns metrics-server netcheck)
+IMAGE_NAMES=(pause http-echo http-echo-slow http-echo-faulty http-echo-broken coredns metrics-server
+             netcheck jobs)
 # The gateway add-on's image, under its upstream name: built only when the add-on is asked for
 # (cluster/gateway.sh), imported by up whenever it is in the cache.
 TRAEFIK_IMAGE="docker.io/library/traefik:$TRAEFIK_VERSION"
@@ -50,7 +51,13 @@ PROMETHEUS_MODULE_VERSION="$(awk -F. '{ printf "v0.%d%02d.%d", substr($1, 2), $2
                              <<<"$PROMETHEUS_VERSION")"
 PROMETHEUS_IMAGE="quay.io/prometheus/prometheus:$PROMETHEUS_VERSION"
 PROMTOOL="$CACHE_DIR/prometheus/$PROMETHEUS_VERSION/promtool"
-ON_DEMAND_IMAGE_NAMES=(traefik vpa-recommender prometheus rules-loader)
+# The storage add-on's images (cluster/storage.sh), the same way: the provisioner under its
+# upstream name, and the helper pods' busybox (its Debian version without the epoch, + as _).
+LOCAL_PATH_IMAGE="docker.io/rancher/local-path-provisioner:$LOCAL_PATH_VERSION"
+BUSYBOX_TAG="${BUSYBOX_DEBIAN_VERSION#*:}"
+BUSYBOX_IMAGE="localhost/demo-orq/busybox:${BUSYBOX_TAG//+/_}"
+ON_DEMAND_IMAGE_NAMES=(traefik vpa-recommender prometheus rules-loader local-path-provisioner
+                       busybox)
 
 # Ports on the machine (check_ports_free checks them).
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KUBELET_PORT"
@@ -66,6 +73,8 @@ RUN="$STATE_DIR/run"
 LOGS="$STATE_DIR/logs"
 CONTAINERD_SOCK="$STATE_DIR/containerd/containerd.sock"
 KUBELET_ROOT="$STATE_DIR/kubelet"
+# The storage add-on's volumes (never removed by down or up).
+STORAGE_DIR="$STATE_DIR/$STORAGE_DIR_NAME"
 
 # The settings a template may use as ${NAME}; anything else is an error (see render).
 TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
@@ -81,7 +90,8 @@ TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
                VPA_RECOMMENDER_IMAGE VPA_NAMESPACE VPA_RECOMMENDER_INTERVAL VPA_MIN_CPU_MILLICORES
                VPA_MIN_MEMORY_MB VPA_METRICS_PORT
                PROMETHEUS_IMAGE RULES_LOADER_IMAGE PROMETHEUS_NAMESPACE PROMETHEUS_PORT
-               PROMETHEUS_RETENTION_TIME PROMETHEUS_RETENTION_SIZE PROMETHEUS_RULES_LABEL)
+               PROMETHEUS_RETENTION_TIME PROMETHEUS_RETENTION_SIZE PROMETHEUS_RULES_LABEL
+               LOCAL_PATH_IMAGE BUSYBOX_IMAGE STORAGE_NAMESPACE STORAGE_CLASS STORAGE_DIR)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from . import defaults
 from .cross_checks import cross_field_problems
 from .rules import Rule, field_problems, instance_of, integer_between, or_none, refuse
-from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs, SloArgs
+from .shared_args import AutoscaleArgs, ClusterAccess, EtlArgs, GatewayArgs, SloArgs
 from .strategies import STRATEGIES, STRATEGY_NAMES, RollingUpdate, Strategy, Version
 from .values import (
     COUNT_OR_PERCENT,
     DEPLOYMENT_NAME,
     DNS_1123_LABEL,
+    ENV_VALUES,
     HOST,
     IMAGE,
     MESSAGE,
@@ -99,6 +100,30 @@ class HelloAppArgs:
     """The message is a secret: the pods read it from a Kubernetes Secret (it never appears in a
     Deployment), and Pulumi keeps it encrypted in its state and hidden in its output."""
 
+    app_config: dict[str, str] = field(default_factory=dict)
+    """The app's plain settings (`APP_MODE: prod`): environment variables of the pods, from an
+    immutable ConfigMap named by its content; a change rolls the pods through the strategy (a
+    BlueGreen color or the canary may have values of their own) and a rollback brings the old
+    ConfigMap back. Its values show in the answer: `<message> (APP_MODE=prod)`."""
+
+    app_secrets: dict[str, str] = field(default_factory=dict)
+    """The app's secret settings (a token): environment variables of the pods, from an immutable
+    Secret; Pulumi keeps them encrypted in its state and never shows them. A change rolls every
+    Deployment of the app."""
+
+    smoke_test: bool = False
+    """A Job that requests each new version through its Service in-cluster and fails the update,
+    with its log, unless every answer is a 200 with the expected text (Helm's `helm test`, Argo's
+    Job analysis). BlueGreen: each color's version, before the app's Service may switch to it;
+    Canary: the canary's, before the route or the stable pods change; RollingUpdate and
+    Recreate: the app's, once it has rolled out (the new version already serves)."""
+
+    jobs_image: str = defaults.JOBS_IMAGE
+    """The image of the app's Jobs (the smoke test, the daily figures): cluster/images/jobs."""
+
+    etl: EtlArgs = field(default_factory=EtlArgs)
+    """The daily CronJob that writes the app's figures to a volume (off by default)."""
+
     def __post_init__(self) -> None:
         refuse(self, field_problems(self, RULES) or cross_field_problems(self))
 
@@ -141,5 +166,10 @@ RULES: dict[str, Rule] = {
     ),
     "cluster_access": Rule("a ClusterAccess", instance_of(ClusterAccess)),
     "secret_message": Rule("True or False", instance_of(bool)),
+    "app_config": ENV_VALUES,
+    "app_secrets": ENV_VALUES,
+    "smoke_test": Rule("true or false", instance_of(bool)),
+    "jobs_image": IMAGE,
+    "etl": Rule("an EtlArgs", instance_of(EtlArgs)),
 }
 """The rule of each HelloAppArgs field; every field has one (a unit test checks it)."""

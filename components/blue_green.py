@@ -19,10 +19,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
-from .deployments import app_deployment, app_labels
-from .gate import AnalysisGate, idle_color, settings
+from .deployments import app_deployment, app_labels, role_version
+from .gate import AnalysisGate, idle_color, settings, version_said
 from .gateway import Backend, Entry, HeaderRule, Routing
+from .jobs import smoke_test
 from .names import COLORS, Color, role_service_name
+from .pod import PodVersion
 from .service import role_service, service_url
 from .strategies import BlueGreen
 from .workload import Home, Workload
@@ -34,11 +36,35 @@ def deploy_blue_green(
     """`slots`: the strategy, `args.strategy`."""
     live: Color = slots.live_color
     idle = idle_color(live)
-    deployments = [color_deployment(parent, name, home, args, slots, color) for color in COLORS]
-    serve_after: list[pulumi.Resource] = list(deployments)
+    pods = {color: color_version(parent, name, home, args, slots, color) for color in COLORS}
+    deployments = {
+        color: color_deployment(parent, name, home, args, slots, color, pods[color])
+        for color in COLORS
+    }
+    serve_after: list[pulumi.Resource] = list(deployments.values())
     outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
+    services = (
+        color_services(parent, name, home, args)
+        if home.entry is not None or args.smoke_test
+        else {}
+    )
+    if args.smoke_test:
+        # Each color's version, through its own Service, before the app's Service may select it.
+        serve_after += [
+            smoke_test(
+                parent,
+                name,
+                home,
+                args,
+                color,
+                role_service_name(args.service_name, color),
+                pods[color],
+                after=[deployments[color], services[color]],
+            )
+            for color in COLORS
+        ]
     if slots.gate.seconds > 0:
-        analysis = gate(parent, name, home, args, slots, deployments)
+        analysis = gate(parent, name, home, args, slots, list(deployments.values()))
         serve_after.append(analysis)
         outputs["gate_result"] = analysis.result
     preview = role_service(
@@ -53,29 +79,35 @@ def deploy_blue_green(
     )
     outputs["preview_url"] = service_url(preview, args.url_host)
     if home.entry is not None:
-        color_route(parent, name, home, args, home.entry, live, serve_after)
+        color_route(parent, name, args, home.entry, live, [*services.values(), *serve_after])
     return Workload(color_selector(args, live), serve_after, outputs, routed=home.entry is not None)
 
 
 PREVIEW_HEADER = "X-Preview"
 
 
+def color_services(
+    parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs
+) -> dict[Color, k8s.core.v1.Service]:
+    """`<service_name>-blue` and `-green`: one color each, for good (a route's backends, the
+    smoke tests' targets)."""
+    return {
+        color: role_service(
+            parent, name, args.service_name, color, home.namespace, color_selector(args, color)
+        )
+        for color in COLORS
+    }
+
+
 def color_route(
     parent: pulumi.Resource,
     name: str,
-    home: Home,
     args: HelloAppArgs,
     entry: Entry,
     live: Color,
     after: list[pulumi.Resource],
 ) -> k8s.apiextensions.CustomResource:
     """The route to the live color's Service, and to the idle one's with the preview header."""
-    services = {
-        color: role_service(
-            parent, name, args.service_name, color, home.namespace, color_selector(args, color)
-        )
-        for color in COLORS
-    }
     routing = Routing(
         [Backend(role_service_name(args.service_name, live))],
         [
@@ -84,11 +116,24 @@ def color_route(
             )
         ],
     )
-    return entry.route(parent, name, routing, [*services.values(), *after])
+    return entry.route(parent, name, routing, after)
 
 
 def color_selector(args: HelloAppArgs, color: str) -> dict[str, str]:
     return {**app_labels(args), "color": color}
+
+
+def color_version(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    slots: BlueGreen,
+    color: Color,
+) -> PodVersion:
+    version = slots.color_version(color, args.version())
+    config = slots.color_config(color, args.app_config)
+    return role_version(parent, name, home, args, color, version, config)
 
 
 def color_deployment(
@@ -98,6 +143,7 @@ def color_deployment(
     args: HelloAppArgs,
     slots: BlueGreen,
     color: Color,
+    pod: PodVersion,
 ) -> k8s.apps.v1.Deployment:
     live = color == slots.live_color
     return app_deployment(
@@ -108,7 +154,7 @@ def color_deployment(
         role=color,
         labels=color_selector(args, color),
         replicas=args.replicas if live else slots.idle_pods(args.replicas),
-        version=slots.color_version(color, args.version()),
+        pod=pod,
         autoscaled=True,
     )
 
@@ -121,7 +167,12 @@ def gate(
     slots: BlueGreen,
     deployments: list[k8s.apps.v1.Deployment],
 ) -> AnalysisGate:
-    versions = {color: " ".join(slots.color_version(color, args.version())) for color in COLORS}
+    versions = {
+        color: version_said(
+            slots.color_version(color, args.version()), slots.color_config(color, args.app_config)
+        )
+        for color in COLORS
+    }
     return AnalysisGate(
         f"{name}-gate",
         {

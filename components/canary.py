@@ -15,10 +15,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import HelloAppArgs
-from .deployments import app_deployment, app_labels
-from .gate import AnalysisGate, settings
+from .deployments import app_deployment, app_labels, role_version
+from .gate import AnalysisGate, settings, version_said
 from .gateway import Backend, Entry, HeaderRule, Routing
+from .jobs import smoke_test
 from .names import role_service_name
+from .pod import PodVersion
 from .service import role_service, service_url
 from .strategies import Canary
 from .workload import Home, Workload
@@ -36,6 +38,7 @@ def deploy_canary(
     app never runs short of Ready pods."""
     entry = home.entry
     canary_pods = canary.pods(args.replicas)
+    app_pod = role_version(parent, name, home, args, "app", args.version(), args.app_config)
     canary_labels = {**app_labels(args), TRACK: "canary"}
     canary_service = role_service(
         parent, name, args.service_name, "canary", home.namespace, canary_labels, canary.node_port
@@ -44,10 +47,19 @@ def deploy_canary(
     route = None
     if entry is not None or canary_pods == 0:
         # The stable pods are Ready before the canary shrinks (an abort, a promotion).
-        stable = stable_deployment(parent, name, home, args, canary_pods, after=[])
+        stable = stable_deployment(parent, name, home, args, app_pod, canary_pods, after=[])
         if entry is not None and canary_pods == 0:
             # No canary pods in this version: the route lets go of them before they stop.
             route = canary_route(parent, name, home, args, entry, canary, after=[stable])
+    canary_pod = role_version(
+        parent,
+        name,
+        home,
+        args,
+        "canary",
+        canary.version(args.version()),
+        canary.canary_config(args.app_config),
+    )
     canary_deployment = app_deployment(
         parent,
         name,
@@ -56,7 +68,7 @@ def deploy_canary(
         role="canary",
         labels=canary_labels,
         replicas=canary_pods,
-        version=canary.version(args.version()),
+        pod=canary_pod,
         depends_on=[r for r in (stable, route) if r is not None],
     )
     outputs = {
@@ -65,6 +77,12 @@ def deploy_canary(
         "canary_split": pulumi.Output.from_input(split_said(args, canary, entry)),
     }
     analysed: list[pulumi.Resource] = [canary_deployment, canary_service]
+    if args.smoke_test and canary_pods > 0:
+        # The canary's version, through the canary Service, before anything sends it more.
+        canary_name = role_service_name(args.service_name, "canary")
+        analysed.append(
+            smoke_test(parent, name, home, args, "canary", canary_name, canary_pod, analysed)
+        )
     if entry is not None and stable is not None and canary.gate.source == "prometheus":
         # The gate judges the requests that the route sends the canary pods: the route first.
         route = route or canary_route(
@@ -78,11 +96,17 @@ def deploy_canary(
     if stable is None:
         # Without a gateway a canary step takes its pods from the stable Deployment: it shrinks
         # once they are Ready and analysed (a failed gate leaves it whole).
-        stable = stable_deployment(parent, name, home, args, canary_pods, after=analysed)
+        stable = stable_deployment(parent, name, home, args, app_pod, canary_pods, after=analysed)
     if entry is not None and route is None:
         # Canary pods in this version: Ready (and analysed) before the route sends them more.
         canary_route(parent, name, home, args, entry, canary, after=[stable, *analysed])
-    return Workload(selector=app_labels(args), outputs=outputs, routed=entry is not None)
+    return Workload(
+        selector=app_labels(args),
+        outputs=outputs,
+        app_pod=app_pod if canary_pods == 0 else None,
+        app_deployments=[stable],
+        routed=entry is not None,
+    )
 
 
 def canary_gate(
@@ -101,7 +125,9 @@ def canary_gate(
             "namespace": home.namespace,
             "service": role_service_name(args.service_name, "canary"),
             "weight": canary.weight,
-            "candidate": " ".join(canary.version(args.version())),
+            "candidate": version_said(
+                canary.version(args.version()), canary.canary_config(args.app_config)
+            ),
             **settings(canary.gate, args.cluster_access),
         },
         opts=pulumi.ResourceOptions(
@@ -116,6 +142,7 @@ def stable_deployment(
     name: str,
     home: Home,
     args: HelloAppArgs,
+    pod: PodVersion,
     canary_pods: int,
     after: list[pulumi.Resource],
 ) -> k8s.apps.v1.Deployment:
@@ -130,7 +157,7 @@ def stable_deployment(
         labels=app_labels(args),
         pod_labels={TRACK: "stable"} if routed else None,
         replicas=args.replicas if routed else args.replicas - canary_pods,
-        version=args.version(),
+        pod=pod,
         autoscaled=True,
         depends_on=after,
     )

@@ -10,3 +10,5 @@ MESSAGE = "Hola desde Kubernetes 👋"
 CONTAINER_PORT = 8080
 SERVICE_PORT = 80
 NODE_PORT = 30080
+JOBS_IMAGE = "localhost/demo-orq/jobs:1.0"
+"""The app's Jobs (smoke test, daily figures): built locally (cluster/images/jobs), never pulled."""

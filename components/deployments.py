@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .app_config import pod_version
 from .args import HelloAppArgs
 from .names import DeploymentRole, role_deployment_name
-from .pod import Message, SecretText, pod_template
+from .pod import PodVersion, pod_template
 from .strategies import Recreate, Version
 from .workload import Home
 
@@ -35,21 +36,17 @@ def app_deployment(
     role: DeploymentRole = "app",
     labels: dict[str, str],
     replicas: int,
-    version: Version,
+    pod: PodVersion,
     depends_on: Sequence[pulumi.Resource] = (),
     autoscaled: bool = False,
     pod_labels: dict[str, str] | None = None,
 ) -> k8s.apps.v1.Deployment:
     """The Deployment of `role` (its name and logical name from the app's and `name`) of
     `replicas` pods labelled `labels` (its selector) and `pod_labels` (labels its selector
-    leaves out, which a Service may select) that run `version` (message, image); `pulumi up` waits
+    leaves out, which a Service may select) that run `pod` (role_version); `pulumi up` waits
     until its pods are ready, and changes it only after `depends_on` is done. `autoscaled`: it
     serves traffic, so with autoscale on it gets a HorizontalPodAutoscaler, which then owns its
     replica count, and with vpa on a VerticalPodAutoscaler that recommends its requests."""
-    message, image = version
-    text: Message = message
-    if home.message_secret is not None and message == args.message:
-        text = SecretText(home.message_secret)
     with_autoscaler = autoscaled and args.autoscale.enabled
     logical_name = role_deployment_name(name, role)
     deployment = k8s.apps.v1.Deployment(
@@ -66,8 +63,7 @@ def app_deployment(
             "strategy": deployment_strategy(args),
             "template": pod_template(
                 {**labels, **(pod_labels or {})},
-                text,
-                image,
+                pod,
                 args.pre_stop_sleep_seconds,
                 home.service_account,
             ),
@@ -85,6 +81,23 @@ def app_deployment(
     if autoscaled and args.vpa:
         vertical_autoscaler(parent, logical_name, home, deployment)
     return deployment
+
+
+def role_version(
+    parent: pulumi.Resource,
+    name: str,
+    home: Home,
+    args: HelloAppArgs,
+    role: DeploymentRole,
+    version: Version,
+    config: dict[str, str],
+) -> PodVersion:
+    """What the pods of `role` run: `version` (message, image) and `config`, with the app's
+    secrets; the message from its Secret when it is the app's secret one."""
+    secret_message = args.secret_message and version[0] == args.message
+    return pod_version(
+        parent, name, home, args.deployment_name, role, version, config, secret_message
+    )
 
 
 def vertical_autoscaler(

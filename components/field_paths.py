@@ -16,7 +16,7 @@ from typing import Any
 from . import shared_args, strategies
 from .args import RULES, HelloAppArgs
 from .rules import InvalidArgsError, Problem, Rule
-from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs, SloArgs
+from .shared_args import AutoscaleArgs, ClusterAccess, EtlArgs, GatewayArgs, SloArgs
 from .strategies import STRATEGIES, STRATEGY_BY_NAME, STRATEGY_NAMES, GateArgs
 
 GROUPS: dict[str, tuple[type, ...]] = {
@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[type, ...]] = {
     "autoscale": (AutoscaleArgs,),
     "gateway": (GatewayArgs,),
     "slo": (SloArgs,),
+    "etl": (EtlArgs,),
     "cluster_access": (ClusterAccess,),
 }
 """The fields that hold a dataclass of settings, and the classes each may hold."""

@@ -17,6 +17,7 @@ canary its weight first, and the gate judges the real requests that the gateway 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 
 from .names import Color
 from .shared_args import ClusterAccess
-from .strategies import GateArgs
+from .strategies import GateArgs, Version
 
 # What, among the inputs, makes the gate run again when it changes (the figures it outputs and
 # the versions it has seen live do not).
@@ -48,6 +49,13 @@ def settings(gate: GateArgs, access: ClusterAccess) -> dict[str, int | float | s
         "source": gate.source,
         "min_requests": gate.min_requests,
     }
+
+
+def version_said(version: Version, config: dict[str, str]) -> str:
+    """A version as the gate tells versions apart: message, image and plain settings (none for a
+    version with none, as before they existed)."""
+    said = " ".join(version)
+    return f"{said} {json.dumps(config, sort_keys=True)}" if config else said
 
 
 VERSION_KEYS = ("versions", "candidate")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .app_config import app_secret
 from .args import HelloAppArgs
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .deployments import app_labels
 from .gateway import Backend, Entry, Routing, deploy_entry, gateway_url
+from .jobs import etl_cron_job, smoke_test
 from .metrics import burn_rate_rules
 from .names import ALERTS_SUFFIX, ROUTED_ROLES, role_service_name
 from .rolling import deploy_rolling
@@ -96,6 +98,7 @@ class HelloApp(pulumi.ComponentResource):
             namespace_name,
             service_account.metadata.name,
             message_secret(self, name, namespace_name, args) if args.secret_message else None,
+            app_secret(self, name, namespace_name, args.app_secrets) if args.app_secrets else None,
             entry,
         )
         workload = deploy_strategy(self, name, home, args)
@@ -113,6 +116,11 @@ class HelloApp(pulumi.ComponentResource):
         if entry is not None and not workload.routed:
             routing = Routing([Backend(args.service_name)])
             entry.route(self, name, routing, depends_on=[service])
+        if args.smoke_test and workload.app_pod is not None:
+            smoke_test(self, name, home, args, "app", args.service_name, workload.app_pod,
+                       after=[service, *workload.app_deployments])  # fmt: skip
+        if args.etl.enabled:
+            etl_cron_job(self, name, home, args)
         if args.slo.alerts:
             alert_rules(self, name, namespace_name, args)
 

@@ -42,6 +42,35 @@ REDIRECT_ROUTE_SUFFIX = "-http"
 ALERTS_SUFFIX = "-alerts"
 """The ConfigMap of the app's Prometheus alert rules: `<service_name>-alerts`."""
 
+HASH_LENGTH = 10
+"""Hex digits of the content hash in the names of the objects named by their content."""
+CONFIG_SUFFIX = "-config-"
+"""A Deployment's ConfigMap: `<its name>-config-<hash of the values>`."""
+SMOKE_SUFFIX = "-smoke-"
+"""The smoke-test Job of a Deployment's version: `<its name>-smoke-<hash of the version>`."""
+ETL_JOB = "etl"
+"""The app's daily CronJob, `<deployment_name>-etl`, and `demo-orq job run etl`'s name for it."""
+DATA_SUFFIX = "-data"
+"""A CronJob's PersistentVolumeClaim: `<its name>-data`."""
+JOB_NAME_LENGTH = 63
+"""The most characters of a Job's name (its pods carry it in a label)."""
+CRON_JOB_NAME_LENGTH = 52
+"""The most characters of a CronJob's name: its Jobs add 11."""
+
+
+def cron_job_name(deployment_name: str, job: str) -> str:
+    """The name of the app's CronJob `job`: `<deployment_name>-<job>`, cut to what a CronJob
+    takes."""
+    return fitted(deployment_name, f"-{job}", CRON_JOB_NAME_LENGTH)
+
+
+def fitted(head: str, tail: str, length: int) -> str:
+    """`head` + `tail` in at most `length` characters: `head` cut short (no `-` left at the cut),
+    never `tail`, which tells objects apart."""
+    room = length - len(tail)
+    return head[:room].rstrip("-") + tail
+
+
 DEPLOYMENT_SUFFIXES = tuple(
     role_deployment_name("", role) for role in get_args(DeploymentRole) if role != "app"
 )

@@ -6,7 +6,7 @@ labels differ between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -19,74 +19,81 @@ MESSAGE_ENV = "APP_MESSAGE"
 
 
 @dataclass(frozen=True)
-class SecretText:
-    """A message kept in the key `message` of a Kubernetes Secret: the pod reads it from an
-    environment variable, so it never appears in the Deployment."""
+class PodVersion:
+    """What the pods of one Deployment run: the image, the text they answer (with `$(NAME)`
+    references that Kubernetes expands from their environment), and that environment: the
+    secret message, the role's ConfigMap and the app's Secret (components/app_config.py)."""
 
-    secret_name: pulumi.Input[str]
+    image: str
+    text: str
+    env: list[k8s.core.v1.EnvVarArgsDict] = field(default_factory=list)
+    env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = field(default_factory=list)
 
 
-Message = str | SecretText
 RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
     "requests": {"cpu": "50m", "memory": "64Mi"},
     "limits": {"cpu": "200m", "memory": "128Mi"},
 }
 
+POD_SECURITY_CONTEXT: k8s.core.v1.PodSecurityContextArgsDict = {
+    "run_as_non_root": True,
+    "run_as_user": RUN_AS_USER,
+    "seccomp_profile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY_CONTEXT: k8s.core.v1.SecurityContextArgsDict = {
+    "allow_privilege_escalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "read_only_root_filesystem": True,
+}
+
+
+def literal(text: str) -> str:
+    """`text` as Kubernetes passes it in args: `$(` escaped, so that no variable expands."""
+    return text.replace("$(", "$$(")
+
 
 def pod_template(
     labels: dict[str, str],
-    message: Message,
-    image: str,
+    version: PodVersion,
     pre_stop_sleep_seconds: int,
     service_account: pulumi.Input[str],
 ) -> k8s.core.v1.PodTemplateSpecArgsDict:
     return {
         "metadata": {"labels": labels},
-        "spec": pod_spec(message, image, pre_stop_sleep_seconds, service_account),
+        "spec": pod_spec(version, pre_stop_sleep_seconds, service_account),
     }
 
 
 def pod_spec(
-    message: Message, image: str, pre_stop_sleep_seconds: int, service_account: pulumi.Input[str]
+    version: PodVersion, pre_stop_sleep_seconds: int, service_account: pulumi.Input[str]
 ) -> k8s.core.v1.PodSpecArgsDict:
     return {
         # Its own identity, with no API token: the app never talks to the API server.
         "service_account_name": service_account,
         "automount_service_account_token": False,
-        "security_context": {
-            "run_as_non_root": True,
-            "run_as_user": RUN_AS_USER,
-            "seccomp_profile": {"type": "RuntimeDefault"},
-        },
+        "security_context": POD_SECURITY_CONTEXT,
         # The preStop sleep counts against the grace period; 5 s more let http-echo exit on SIGTERM.
         "termination_grace_period_seconds": pre_stop_sleep_seconds + 5,
-        "containers": [container(message, image, pre_stop_sleep_seconds)],
+        "containers": [container(version, pre_stop_sleep_seconds)],
     }
 
 
-def container(
-    message: Message, image: str, pre_stop_sleep_seconds: int
-) -> k8s.core.v1.ContainerArgsDict:
-    text = f"$({MESSAGE_ENV})" if isinstance(message, SecretText) else message
+def container(version: PodVersion, pre_stop_sleep_seconds: int) -> k8s.core.v1.ContainerArgsDict:
     spec: dict[str, Any] = {
         "name": "app",
-        "image": image,
+        "image": version.image,
         "image_pull_policy": "IfNotPresent",
-        "args": [f"-text={text}", f"-listen=:{defaults.CONTAINER_PORT}"],
+        "args": [f"-text={version.text}", f"-listen=:{defaults.CONTAINER_PORT}"],
         "ports": [{"container_port": defaults.CONTAINER_PORT}],
         "resources": RESOURCES,
         "liveness_probe": http_probe(initial_delay_seconds=5, period_seconds=10),
         "readiness_probe": http_probe(initial_delay_seconds=2, period_seconds=5),
-        "security_context": {
-            "allow_privilege_escalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "read_only_root_filesystem": True,
-        },
+        "security_context": CONTAINER_SECURITY_CONTEXT,
     }
-    if isinstance(message, SecretText):
-        # Kubernetes expands $(APP_MESSAGE) in the args from this variable.
-        secret_ref = {"name": message.secret_name, "key": "message"}
-        spec["env"] = [{"name": MESSAGE_ENV, "value_from": {"secret_key_ref": secret_ref}}]
+    if version.env:
+        spec["env"] = version.env
+    if version.env_from:
+        spec["env_from"] = version.env_from
     if pre_stop_sleep_seconds > 0:
         # Keeps the pod answering until the Service has stopped sending it requests. A sleep
         # action (Kubernetes 1.30+) rather than an exec: the image has no shell.

@@ -17,7 +17,14 @@ from .rules import (
     or_none,
     refuse,
 )
-from .values import DNS_1123_LABEL, MAX_REPLICAS, matching_host_name
+from .values import (
+    CRON_SCHEDULE,
+    DNS_1123_LABEL,
+    MAX_REPLICAS,
+    TIME_ZONE,
+    matching_host_name,
+    storage_size,
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,31 @@ class SloArgs:
         refuse(self, field_problems(self, SLO_RULES))
 
 
+@dataclass(frozen=True)
+class EtlArgs:
+    """The document's "daily ETL at 03:00": a CronJob that writes the day's figures of the app
+    (its answers, success rate and latency, measured in-cluster) as a JSON file on a volume of its
+    own (a PersistentVolumeClaim of the cluster's default StorageClass; the local cluster's:
+    cluster/storage.sh). `demo-orq job run etl` runs it at once."""
+
+    enabled: bool = False
+    """Off by default: the demo's manifest has no CronJob."""
+
+    schedule: str = "0 3 * * *"
+    """When it runs, in cron syntax, in `time_zone`."""
+
+    time_zone: str = "Etc/UTC"
+    """The time zone of `schedule`: UTC by default, the zone of managed clusters and CI, where
+    03:00 never falls twice or never on a change of daylight saving time; `Europe/Madrid` for the
+    document's team."""
+
+    storage: str = "64Mi"
+    """Size of the volume that keeps the files."""
+
+    def __post_init__(self) -> None:
+        refuse(self, field_problems(self, ETL_RULES))
+
+
 AUTOSCALE_RULES: dict[str, Rule] = {
     "enabled": Rule("true or false", instance_of(bool)),
     "min_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
@@ -149,7 +181,15 @@ SLO_RULES: dict[str, Rule] = {
     "alerts": Rule("true or false", instance_of(bool)),
 }
 
+ETL_RULES: dict[str, Rule] = {
+    "enabled": Rule("true or false", instance_of(bool)),
+    "schedule": CRON_SCHEDULE,
+    "time_zone": TIME_ZONE,
+    "storage": Rule("a size in Mi or Gi from 1Mi to 100Gi, e.g. 64Mi", storage_size),
+}
+
 RULES_OF: dict[type, dict[str, Rule]] = {
+    EtlArgs: ETL_RULES,
     AutoscaleArgs: AUTOSCALE_RULES,
     SloArgs: SLO_RULES,
     GatewayArgs: GATEWAY_RULES,

@@ -27,6 +27,7 @@ from .rules import (
 )
 from .values import (
     COUNT_OR_PERCENT,
+    ENV_VALUES,
     IMAGE,
     MAX_REPLICAS,
     MESSAGE,
@@ -149,6 +150,12 @@ class BlueGreen(Gated):
     green_image: str | None = None
     """The green slot's image; None: the app's `image`."""
 
+    blue_config: dict[str, str] | None = None
+    """The blue slot's plain settings (environment); None: the app's `app_config`."""
+
+    green_config: dict[str, str] | None = None
+    """The green slot's plain settings (environment); None: the app's `app_config`."""
+
     idle_replicas: int | None = None
     """Pods of the idle color; None: as many as the app's `replicas`, kept warm so that switching
     back is instant. 0 frees the double capacity (a switch then waits for the idle pods)."""
@@ -159,6 +166,11 @@ class BlueGreen(Gated):
         if color == "blue":
             return self.blue_message or message, self.blue_image or image
         return self.green_message or message, self.green_image or image
+
+    def color_config(self, color: Color, app_config: dict[str, str]) -> dict[str, str]:
+        """The plain settings of the slot of `color`; the app's where it has none."""
+        own = self.blue_config if color == "blue" else self.green_config
+        return app_config if own is None else own
 
     def idle_pods(self, replicas: int) -> int:
         return replicas if self.idle_replicas is None else self.idle_replicas
@@ -181,6 +193,9 @@ class Canary(Gated):
     image: str | None = None
     """The canary's image; None: the app's `image`."""
 
+    config: dict[str, str] | None = None
+    """The canary's plain settings (environment); None: the app's `app_config`."""
+
     weight: int = 0
     """Percent of the requests that reach the canary, with a gateway (exact, per request); without
     one, percent of the pods that run it: ceil(replicas x weight / 100) of them. Either way the
@@ -193,6 +208,10 @@ class Canary(Gated):
         """(message, image) that the canary pods run; the app's where it has none."""
         message, image = app_version
         return self.message or message, self.image or image
+
+    def canary_config(self, app_config: dict[str, str]) -> dict[str, str]:
+        """The plain settings of the canary pods; the app's where it has none."""
+        return app_config if self.config is None else self.config
 
     def pods(self, replicas: int) -> int:
         """The canary's share of `replicas`, rounded up: any weight above 0 gets a pod."""
@@ -236,6 +255,8 @@ BLUE_GREEN_RULES: dict[str, Rule] = {
     "blue_image": or_the_apps(IMAGE),
     "green_message": or_the_apps(MESSAGE),
     "green_image": or_the_apps(IMAGE),
+    "blue_config": or_the_apps(ENV_VALUES),
+    "green_config": or_the_apps(ENV_VALUES),
     "idle_replicas": Rule(
         f"an integer from 0 to {MAX_REPLICAS}, or none for as many as replicas",
         or_none(integer_between(0, MAX_REPLICAS)),
@@ -246,6 +267,7 @@ CANARY_RULES: dict[str, Rule] = {
     **GATED_RULES,
     "message": or_the_apps(MESSAGE),
     "image": or_the_apps(IMAGE),
+    "config": or_the_apps(ENV_VALUES),
     "weight": Rule("an integer percentage from 0 to 100", integer_between(0, 100)),
     "node_port": NODE_PORT,
 }

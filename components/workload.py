@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from .gateway import Entry
+from .pod import PodVersion
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Home:
     service_account: pulumi.Input[str]
     message_secret: pulumi.Input[str] | None = None
     """The Secret that holds the app's message, when the message is a secret."""
+    app_secret: pulumi.Input[str] | None = None
+    """The Secret of the app's secret values (`app_secrets`), when it has some."""
     entry: Entry | None = None
     """The app's Gateway, when it has one: BlueGreen and Canary route through it themselves."""
 
@@ -33,6 +36,14 @@ class Workload:
 
     outputs: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
     """The strategy's own outputs, by their Python name (e.g. `preview_url`)."""
+
+    app_pod: PodVersion | None = None
+    """What the pods behind the app's Service run, when they all run one version that no smoke
+    test of the strategy's has tried: the smoke test then requests the app's Service, once it has
+    rolled out (RollingUpdate, Recreate, Canary with no canary pods)."""
+
+    app_deployments: list[pulumi.Resource] = field(default_factory=list)
+    """The Deployments that run `app_pod`: the smoke test waits for them."""
 
     routed: bool = False
     """The strategy made the gateway's route itself; otherwise the route goes to the app's

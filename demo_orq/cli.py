@@ -25,6 +25,7 @@ VERBS = {
     "report": "Measure a deployed stack: one table, report.json and report-timeline.png.",
     "get": "One GET of the stack's app through the API server; prints the answer.",
     "watch": "Run a command under a steady load on the app, then tell what the users saw.",
+    "job": "Run one of the stack's CronJobs now (job run etl), wait for it, print its log.",
     "events": "Record or list a stack's recovery events (the report's MTTR).",
     "facts": 'The demo\'s facts as shell assignments, for scripts: eval "$(demo-orq facts)".',
 }

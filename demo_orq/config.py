@@ -59,7 +59,7 @@ class DemoConfig:
     """What to deploy, and its objectives (`app.slo`)."""
 
 
-SECRET_KEYS = ("message",)
+SECRET_KEYS = ("message", "appSecrets")
 """The keys that may be set with `pulumi config set --secret`: the program keeps them secret."""
 HIDDEN = "[secret]"
 
@@ -72,7 +72,8 @@ def load(values: Mapping[str, str], secret_keys: Collection[str] = ()) -> DemoCo
     strategy than the stack's; no error ever shows a secret's value.
     """
     shown = {key: HIDDEN if key in secret_keys else value for key, value in values.items()}
-    errors = [*unknown_keys(shown), *secret_keys_refused(secret_keys), *missing_keys(values)]
+    errors = [*unknown_keys(shown), *secret_keys_refused(secret_keys), *missing_keys(values),
+              *plain_secrets(values, secret_keys)]  # fmt: skip
     parsed: dict[str, Any] = {}
     for setting in SETTINGS:
         if setting.key in values:
@@ -98,11 +99,26 @@ def unknown_keys(shown: Mapping[str, str]) -> list[ConfigError]:
 
 
 def secret_keys_refused(secret_keys: Collection[str]) -> list[ConfigError]:
-    accepted = f"a plain value: only {', '.join(SECRET_KEYS)} may be a secret"
+    accepted = f"a plain value: only {spoken(SECRET_KEYS)} may be secrets"
     return [
         ConfigError(key, HIDDEN, accepted)
         for key in secret_keys
         if key in KEYS and key not in SECRET_KEYS
+    ]
+
+
+MUST_BE_SECRET = ("appSecrets",)
+"""The keys whose values must be set as secrets (or be empty)."""
+
+
+def plain_secrets(values: Mapping[str, str], secret_keys: Collection[str]) -> list[ConfigError]:
+    """A value meant to be secret but stored in plain text in the stack's file: refused, without
+    showing it."""
+    accepted = "values set as secrets: pulumi config set --secret --path appSecrets.<NAME> <value>"
+    return [
+        ConfigError(key, HIDDEN, accepted)
+        for key in MUST_BE_SECRET
+        if key in values and key not in secret_keys and values[key].strip() not in ("", "{}")
     ]
 
 

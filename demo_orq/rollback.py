@@ -22,10 +22,13 @@ from pulumi import automation as auto
 from .cli import command_parser
 from .errors import RefusedError, error_line
 from .facts import PROJECT
+from .settings import KEYS
+from .settings.readers import text_object
 from .stacks import select_stack
 
 VERSION_KEYS = ("strategy", "message", "replicas", "image", "liveColor", "blueMessage",
-                "greenMessage", "canaryMessage", "canaryWeight")  # fmt: skip
+                "greenMessage", "canaryMessage", "canaryWeight", "appConfig", "appSecrets",
+                "blueConfig", "greenConfig", "canaryConfig")  # fmt: skip
 """The settings that tell versions apart in `--list`."""
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -99,7 +102,7 @@ def describe(entry: NumberedUpdate) -> str:
     config = {
         key.removeprefix(prefix): SECRET_PLACEHOLDER if value.secret else value.value
         for key, value in entry.update.config.items()
-        if key.removeprefix(prefix) in VERSION_KEYS and value.value
+        if key.removeprefix(prefix) in VERSION_KEYS and value.value not in ("", "{}")
     }
     shown = ", ".join(f"{key}={value}" for key, value in sorted(config.items())) or "defaults"
     return (
@@ -136,12 +139,27 @@ def replace_config(
     stack: auto.Stack, config: auto.ConfigMap, present: auto.ConfigMap | None = None
 ) -> None:
     """Make the stack's configuration exactly `config` (`present`: what it is now, when known,
-    saves reading it again: each read is a `pulumi config` run)."""
+    saves reading it again: each read is a `pulumi config` run). The history holds an object
+    setting (appConfig) as its JSON text; it is set back entry by entry (`--path`), as Pulumi
+    checks that it is an object."""
     present = stack.get_all_config() if present is None else present
-    stale = [key for key in present if key not in config]
+    objects = {key: value for key, value in config.items() if is_object_setting(key)}
+    plain = {key: value for key, value in config.items() if key not in objects}
+    stale = [key for key in present if key not in plain]
     if stale:
         stack.remove_all_config(stale)
-    stack.set_all_config(config)
+    stack.set_all_config(plain)
+    for key, value in objects.items():
+        entries = text_object(value.value)
+        if entries:
+            paths = {f"{key}.{name}": auto.ConfigValue(text, value.secret)
+                     for name, text in entries.items()}  # fmt: skip
+            stack.set_all_config(paths, path=True)
+
+
+def is_object_setting(key: str) -> bool:
+    setting = KEYS.get(key.removeprefix(f"{PROJECT}:"))
+    return setting is not None and setting.reader.pulumi_type == "object"
 
 
 def rollback(

@@ -134,13 +134,14 @@ def switch_strategy(stack: auto.Stack, strategy: str, **values: str) -> None:
 def stack_config(stack: auto.Stack) -> DemoConfig:
     """The stack's checked config (StackError, one line per value refused)."""
     prefix = f"{PROJECT}:"
-    values = {
-        key.removeprefix(prefix): value.value
+    config = {
+        key.removeprefix(prefix): value
         for key, value in stack.get_all_config().items()
         if key.startswith(prefix)
     }
+    values = {key: value.value for key, value in config.items()}
     try:
-        return load(values)
+        return load(values, {key for key, value in config.items() if value.secret})
     except StackConfigError as error:
         raise StackError(str(error)) from None
 

@@ -82,6 +82,8 @@ SANDBOXES: dict[str, Sandbox] = {
     "gateway-addon": Sandbox("orq-gw-addon", 31040),
     "vpa-addon": Sandbox("orq-vpa-addon", 31060),  # ClusterIP only: no node port used
     "prometheus-addon": Sandbox("orq-prom-addon", 31080),  # ClusterIP only: no node port used
+    "secrets-at-rest": Sandbox("orq-secrets-at-rest", 31120),  # no Service: no node port used
+    "storage-addon": Sandbox("orq-storage-addon", 31100),  # no Service: no node port used
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
     "strategies-cloud": Sandbox(
@@ -89,6 +91,9 @@ SANDBOXES: dict[str, Sandbox] = {
     ),
     "gateway": Sandbox("orq-gateway", 30880, preview_node_port=30881, canary_node_port=30882),
     "prometheus": Sandbox("orq-prometheus", 30980, preview_node_port=30981, canary_node_port=30982),
+    "config-jobs": Sandbox(
+        "orq-config-jobs", 31180, preview_node_port=31181, canary_node_port=31182
+    ),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
     "faults": Sandbox("orq-faults", 30680),
     "faults-node": Sandbox("orq-faults-node", 30681),

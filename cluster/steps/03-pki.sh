@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Three CAs, as kubeadm makes them: the cluster's, etcd's (only the API server is its client)
 # and the front proxy's (the API server's identity towards aggregated APIs like metrics-server);
-# the components' certificates, and the ServiceAccount signing key.
+# the components' certificates, the ServiceAccount signing key, and the key that encrypts
+# Secrets in etcd.
 step_pki() {
   mkdir -p "$PKI"
   chmod 700 "$STATE_DIR" "$PKI"
@@ -32,7 +33,33 @@ DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system.svc.$CLUSTER_D
   new_cert apiserver-etcd-client "/CN=kube-apiserver-etcd-client" "$client" etcd-ca
   new_cert etcd-healthcheck-client "/CN=demo-orq-etcd-healthcheck" "$client" etcd-ca
   new_cert front-proxy-client "/CN=front-proxy-client" "$client" front-proxy-ca
-  chmod 600 "$PKI"/*.key
+  new_encryption_config
+  chmod 600 "$PKI"/*.key "$PKI/encryption-config.yaml"
+}
+
+# The API server's EncryptionConfiguration, made once with its key (32 random bytes, base64),
+# which it holds inline (the format has no key file); never printed, and never on a command
+# line (printf is bash's own). secretbox (XSalsa20-Poly1305): authenticated like aesgcm, without
+# aesgcm's 200,000-writes-per-key limit (random 12-byte nonces) nor aescbc's padding oracle
+# (docs: "not recommended"); kms needs a plugin. identity last: what was stored before
+# encryption stays readable until it is written again (the kube-apiserver step rewrites it).
+# A new key goes first, under a new name (docs/security.md, rotating the key).
+new_encryption_config() {
+  local file="$PKI/encryption-config.yaml" key
+  [[ -f "$file" ]] && return 0
+  log "creating the Secrets encryption key in $file"
+  key="$(openssl rand -base64 32)"
+  (umask 077
+   printf '%s\n' "apiVersion: apiserver.config.k8s.io/v1" "kind: EncryptionConfiguration" \
+     "resources:" "  - resources:" "      - secrets" "    providers:" "      - secretbox:" \
+     "          keys:" "            - name: key1" "              secret: $key" \
+     "      - identity: {}" >"$file.tmp"
+   mv "$file.tmp" "$file")
+}
+
+# The name of the key that encrypts new writes: the first of the config.
+encryption_key_name() {
+  awk '$1 == "-" && $2 == "name:" { print $3; exit }' "$PKI/encryption-config.yaml"
 }
 
 # Keys and the state dir are root's alone (CIS 1.1.x): created 600/700 and checked again on each up.

@@ -12,6 +12,7 @@ step_configs() {
   render "$CLUSTER_DIR/templates/cni.conflist" "$CONF/cni/10-demo-orq.conflist"
   render "$CLUSTER_DIR/templates/kubelet.yaml" "$CONF/kubelet.yaml"
   render "$CLUSTER_DIR/templates/kube-proxy.yaml" "$CONF/kube-proxy.yaml"
+  render "$CLUSTER_DIR/templates/audit-policy.yaml" "$CONF/audit-policy.yaml"
   for c in "$CLUSTER_DIR"/addons/*.yaml; do
     render "$c" "$CONF/addons/${c##*/}" "CA_BUNDLE=$(base64 -w0 "$PKI/ca.crt")"
   done

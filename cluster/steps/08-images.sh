@@ -12,13 +12,17 @@ image_ref() {  # name -> the reference the image is tagged with
     http-echo) echo "$ECHO_IMAGE" ;;
     http-echo-slow) echo "$SLOW_ECHO_IMAGE" ;;
     http-echo-faulty) echo "$FAULTY_ECHO_IMAGE" ;;
+    http-echo-broken) echo "$BROKEN_ECHO_IMAGE" ;;
     coredns) echo "$COREDNS_IMAGE" ;;
     metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
     netcheck) echo "$NETCHECK_IMAGE" ;;
+    jobs) echo "$JOBS_IMAGE" ;;
     traefik) echo "$TRAEFIK_IMAGE" ;;
     vpa-recommender) echo "$VPA_RECOMMENDER_IMAGE" ;;
     prometheus) echo "$PROMETHEUS_IMAGE" ;;
     rules-loader) echo "$RULES_LOADER_IMAGE" ;;
+    local-path-provisioner) echo "$LOCAL_PATH_IMAGE" ;;
+    busybox) echo "$BUSYBOX_IMAGE" ;;
     *) die "unknown image $1" ;;
   esac
 }

@@ -72,7 +72,11 @@ class Setting:
     @property
     def default_text(self) -> str | None:
         """The default as Pulumi hands it to the program; None when the key is required."""
-        return None if self.required else config_text(self.default)
+        if self.required:
+            return None
+        if self.default is None and self.reader.pulumi_type == "object":
+            return "{}"  # an object's absence, which its reader reads back as None
+        return config_text(self.default)
 
     @property
     def strategies(self) -> tuple[str, ...]:
@@ -206,6 +210,19 @@ SETTINGS: tuple[Setting, ...] = (
         "strategy.green_image",
     ),
     Setting(
+        "blueConfig",
+        readers.OPTIONAL_OBJECT,
+        "The blue slot's plain settings (pulumi config set --path blueConfig.APP_MODE prod); "
+        "empty for appConfig",
+        "strategy.blue_config",
+    ),
+    Setting(
+        "greenConfig",
+        readers.OPTIONAL_OBJECT,
+        "The green slot's plain settings; empty for appConfig",
+        "strategy.green_config",
+    ),
+    Setting(
         "idleReplicas",
         readers.OPTIONAL_INTEGER,
         "Pods of the idle color, at most replicas; empty for replicas (warm: an instant "
@@ -223,6 +240,12 @@ SETTINGS: tuple[Setting, ...] = (
         readers.OPTIONAL_TEXT,
         "The canary pods' image; empty for image",
         "strategy.image",
+    ),
+    Setting(
+        "canaryConfig",
+        readers.OPTIONAL_OBJECT,
+        "The canary pods' plain settings; empty for appConfig",
+        "strategy.config",
     ),
     Setting(
         "canaryWeight",
@@ -342,6 +365,46 @@ SETTINGS: tuple[Setting, ...] = (
         "gateway (the cluster needs Prometheus: cluster/prometheus.sh)",
         "slo.alerts",
     ),
+    Setting(
+        "appConfig",
+        readers.OBJECT,
+        "The app's plain settings, environment variables of the pods from an immutable ConfigMap "
+        "named by its content (pulumi config set --path appConfig.APP_MODE prod); a change rolls "
+        "the pods through the strategy, and the answer shows them",
+        "app_config",
+    ),
+    Setting(
+        "appSecrets",
+        readers.OBJECT,
+        "The app's secret settings, environment variables of the pods from an immutable Secret "
+        "(pulumi config set --secret --path appSecrets.API_TOKEN ...); set them as secrets",
+        "app_secrets",
+    ),
+    Setting(
+        "smokeTest",
+        readers.BOOLEAN,
+        "A Job that requests each new version through its Service in-cluster and fails pulumi "
+        "up with its log unless every answer is right: before a BlueGreen switch, before a canary "
+        "gets traffic, after a RollingUpdate or Recreate",
+        "smoke_test",
+    ),
+    Setting(
+        "jobsImage",
+        readers.TEXT,
+        "Image of the app's Jobs (smoke test, daily figures): cluster/images/jobs",
+        "jobs_image",
+    ),
+    Setting(
+        "etl",
+        readers.BOOLEAN,
+        "A CronJob that writes the app's daily figures (figures-<date>.json) to a volume of its "
+        "own; demo-orq job run etl runs it now (the cluster needs a default StorageClass: "
+        "cluster/storage.sh)",
+        "etl.enabled",
+    ),
+    Setting("etlSchedule", readers.TEXT, "When the daily figures are written", "etl.schedule"),
+    Setting("etlTimeZone", readers.TEXT, "Time zone of etlSchedule", "etl.time_zone"),
+    Setting("etlStorage", readers.TEXT, "Size of the daily figures' volume", "etl.storage"),
     Setting(
         "vpa",
         readers.BOOLEAN,

@@ -6,6 +6,7 @@ A reader only reads: what a value must be (a range, a format) is its setting's r
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from components.values import PERCENT
 
-PulumiType = Literal["string", "integer", "boolean"]
+PulumiType = Literal["string", "integer", "boolean", "object"]
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,36 @@ def optional_path(raw: str) -> str | None:
     return os.path.expanduser(raw) if raw.strip() else None
 
 
+def text_object(raw: str) -> dict[str, str]:
+    """A JSON object (`pulumi config set --path appConfig.APP_MODE prod` makes one) of texts; a
+    number or a boolean is taken as the text YAML wrote (`PORT: 8080` is "8080")."""
+    value = json.loads(raw) if raw.strip() else {}
+    if not isinstance(value, dict):
+        raise ValueError
+    return {str(key): scalar_text(item) for key, item in value.items()}
+
+
+def scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ValueError
+
+
+def optional_text_object(raw: str) -> dict[str, str] | None:
+    """Empty, `null` or `{}`: not set (the field's None, e.g. "the app's settings")."""
+    return text_object(raw) or None
+
+
 TEXT = Reader("string", as_is)
 OPTIONAL_TEXT = Reader("string", optional_text)
 PATH = Reader("string", optional_path)
 INTEGER = Reader("integer", integer)
 OPTIONAL_INTEGER = Reader("string", optional_integer)
 NUMBER = Reader("string", number)
+OBJECT = Reader("object", text_object)
+OPTIONAL_OBJECT = Reader("object", optional_text_object)
 BOOLEAN = Reader("boolean", boolean)
 COUNT_OR_PERCENT = Reader("string", count_or_percent)
 OPTIONAL_COUNT_OR_PERCENT = Reader("string", optional_count_or_percent)
@@ -91,4 +116,6 @@ def config_text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return str(value)

@@ -180,6 +180,15 @@ def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
 CLUSTER_DIR = PROJECT_DIR / "cluster"
 
 
+def lib_settings(*names: str) -> dict[str, str]:
+    """Values of cluster/lib.sh settings (arrays joined by spaces)."""
+    script = f"source {CLUSTER_DIR / 'lib.sh'}; " + "; ".join(
+        f'echo "${{{name}[*]}}"' for name in names
+    )
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    return dict(zip(names, out.stdout.splitlines(), strict=True))
+
+
 def install_addon(script: str) -> tuple[subprocess.CompletedProcess[str], float]:
     """cluster/<script> run once, and its seconds (a cold machine builds the images first)."""
     started = time.monotonic()
@@ -281,3 +290,25 @@ def assert_refuses_arguments(script: str, command: str) -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr == f"error: unexpected argument '--now' for {command} (accepted: none)\n"
+
+
+def etcdctl(*args: str) -> bytes:
+    """etcdctl as the API server (its etcd client certificate); stdout as bytes."""
+    settings = lib_settings("PKI", "ETCD_CLIENT_PORT")
+    pki = Path(settings["PKI"])
+    executable = shutil.which("etcdctl")
+    assert executable, "etcdctl is missing: run cluster/install-packages.sh (Debian's etcd-client)"
+    completed = subprocess.run(
+        [executable, f"--endpoints=https://127.0.0.1:{settings['ETCD_CLIENT_PORT']}",
+         f"--cacert={pki / 'etcd-ca.crt'}", f"--cert={pki / 'apiserver-etcd-client.crt'}",
+         f"--key={pki / 'apiserver-etcd-client.key'}", *args],
+        capture_output=True,
+        timeout=30,
+        env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr.decode()
+    return completed.stdout
+
+
+def stored(key: str) -> bytes:
+    return etcdctl("get", key, "--print-value-only")

@@ -27,22 +27,13 @@ import pytest
 from demo_orq.cluster_settings import ECHO_IMAGE
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl
-from tests.cluster.helpers import delete_namespace
+from tests.cluster.helpers import delete_namespace, lib_settings
 from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
 CLUSTER_DIR = PROJECT_DIR / "cluster"
 SANDBOX = SANDBOXES["cluster-security"]  # no Service: the node port stays unused
-
-
-def lib_settings(*names: str) -> dict[str, str]:
-    """Values of cluster/lib.sh settings (arrays joined by spaces)."""
-    script = f"source {CLUSTER_DIR / 'lib.sh'}; " + "; ".join(
-        f'echo "${{{name}[*]}}"' for name in names
-    )
-    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
-    return dict(zip(names, out.stdout.splitlines(), strict=True))
 
 
 SETTINGS = lib_settings(

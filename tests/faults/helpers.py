@@ -121,10 +121,12 @@ def deploy_app(
     sandbox: Sandbox,
     stack_name: str,
     replicas: int = facts.REPLICAS,
+    **config: str,
 ) -> Iterator[App]:
-    """A fixture body: deploys v1 (pulumi up), yields the App, destroys it all afterwards."""
+    """A fixture body: deploys v1 (pulumi up) with `config` (keys without the project prefix),
+    yields the App, destroys it all afterwards."""
     project = copy_project(tmp_path_factory.mktemp(stack_name) / "project")
-    stack = new_sandbox_stack(project, stack_name, sandbox, replicas=str(replicas))
+    stack = new_sandbox_stack(project, stack_name, sandbox, replicas=str(replicas), **config)
     app = App(project, stack, sandbox, replicas)
     try:
         stack.up(message="v1", on_output=print)

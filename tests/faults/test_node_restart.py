@@ -19,9 +19,9 @@ from components.traffic import get_once
 from demo_orq import events
 from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import kubectl, namespace_exists, pods, wait_until
-from tests.cluster.helpers import require_cluster
+from tests.cluster.helpers import install_addon, require_cluster
 from tests.faults.helpers import SELECTOR, V1, App, deploy_app, disruptive
-from tests.sandbox import SANDBOXES
+from tests.sandbox import SANDBOXES, demo_orq_command
 
 pytestmark = pytest.mark.faults
 
@@ -32,8 +32,20 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    install_addon("storage.sh")
     with disruptive():
-        yield from deploy_app(tmp_path_factory, SANDBOX, "faults-node", replicas=3)
+        yield from deploy_app(tmp_path_factory, SANDBOX, "faults-node", replicas=3, etl="true")
+
+
+def run_etl(app: App) -> str:
+    """`demo-orq job run etl` on the app's stack: the daily figures, written to their volume."""
+    completed = subprocess.run(
+        [demo_orq_command(), "job", "run", "etl", "--stack", app.stack.name],
+        cwd=app.project.directory, env=app.project.env,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
 
 
 class FirstAnswer:
@@ -73,6 +85,8 @@ def cluster_command(*args: str) -> None:
 
 
 def test_a_node_restart_loses_nothing_and_the_app_answers_again(app: App) -> None:
+    written = run_etl(app)
+    assert "before this run: 0 file(s)" in written, written
     pod_uids = {p["metadata"]["uid"] for p in pods(app.namespace, SELECTOR)}
     resources = {(r["urn"], r.get("id")) for r in app.resources()}
     assert len(pod_uids) == app.replicas
@@ -103,6 +117,8 @@ def test_a_node_restart_loses_nothing_and_the_app_answers_again(app: App) -> Non
     assert {(r["urn"], r.get("id")) for r in app.resources()} == resources
     assert app.missing_objects() == []
     app.preview_shows_no_change("--refresh")
+    # The daily figures' volume kept the file written before the restart.
+    assert "before this run: 1 file(s) /data/figures-" in run_etl(app)
 
 
 def test_the_cluster_is_whole_after_the_restart() -> None:

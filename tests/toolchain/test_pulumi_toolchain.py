@@ -103,3 +103,18 @@ def test_preview_with_a_bad_value_fails_with_a_clear_message(
     assert preview.returncode != 0, output
     assert f"demo-orq:{key}" in output and expected in output, output
     assert "Traceback" not in output, output
+
+
+def test_bad_settings_and_schedules_are_each_refused_on_one_line(project: ProjectCopy):
+    project.new_stack("bad-jobs", {**cluster_location(), "demo-orq:etlSchedule": "at three",
+                                   "demo-orq:etlTimeZone": "Mars/Olympus"})  # fmt: skip
+    project.pulumi("config", "set", "--stack", "bad-jobs", "--path", "demo-orq:appConfig.1BAD", "x")
+    preview = project.pulumi("preview", "--stack", "bad-jobs", check=False)
+    output = preview.stdout + preview.stderr
+    refused = [line.strip() for line in output.splitlines() if "invalid stack config" in line]
+
+    assert preview.returncode != 0, output
+    assert "Traceback" not in output, output
+    for key, value in (("appConfig", "1BAD"), ("etlSchedule", "at three"),
+                       ("etlTimeZone", "Mars/Olympus")):  # fmt: skip
+        assert any(f"demo-orq:{key}" in line and value in line for line in refused), output

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from components import GatewayArgs, gateway, prometheus
-from components.defaults import IMAGE
+from components.defaults import IMAGE, JOBS_IMAGE
 from components.hello_app import ALERT_RULES_LABEL
 from demo_orq.cluster_settings import (
     PROMETHEUS_PROXY,
@@ -38,7 +38,7 @@ SCRIPTS = sorted(CLUSTER_DIR.rglob("*.sh"))
 STUBS = r"""
 for fn in $(compgen -A function step_); do eval "$fn() { echo $fn; }"; done
 for fn in start_component stop_components stop_all clean_host kill_leftovers import_images \
-          write_kubeconfig; do
+          update_kube_apiserver write_kubeconfig; do
   eval "$fn() { echo \"$fn \$*\"; }"
 done
 """
@@ -98,6 +98,8 @@ def test_up_runs_every_step_in_the_order_of_the_folder_listing(tmp_path: Path):
 def test_up_on_a_healthy_cluster_runs_no_step_and_imports_the_images_a_newer_checkout_added(
     tmp_path: Path,
 ):
+    """It also brings the API server to this checkout's flags (update_kube_apiserver: a
+    restart only when they differ, the Secrets rewritten once per encryption key)."""
     kube_bin = tmp_path / "cache" / "kubernetes" / SETTINGS["KUBE_VERSION"] / "bin"
     kube_bin.mkdir(parents=True)
     (kube_bin / "kubectl").write_text("#!/bin/sh\n")
@@ -113,6 +115,7 @@ def test_up_on_a_healthy_cluster_runs_no_step_and_imports_the_images_a_newer_che
     assert up.stdout.splitlines() == [
         "build-images.sh",
         "import_images ",
+        "update_kube_apiserver ",
         f"write_kubeconfig {tmp_path}/kubeconfig admin",
     ]
     node = SETTINGS["NODE_NAME"]
@@ -193,6 +196,12 @@ def test_the_cluster_imports_the_echo_image_the_demo_deploys():
     # The component's default has no registry, which means Docker Hub to the kubelet.
     assert SETTINGS["ECHO_IMAGE"] == f"docker.io/{IMAGE}", (
         "cluster/settings.env ECHO_IMAGE and components/defaults.py IMAGE must name one image"
+    )
+
+
+def test_the_cluster_imports_the_jobs_image_the_component_runs():
+    assert SETTINGS["JOBS_IMAGE"] == JOBS_IMAGE, (
+        "cluster/settings.env JOBS_IMAGE and components/defaults.py JOBS_IMAGE must name one image"
     )
 
 

@@ -56,7 +56,7 @@ def test_every_declared_key_has_a_type_and_a_description_and_only_context_is_req
     schema = project_file(project_root)["config"]
 
     for key, declared in schema.items():
-        assert declared["type"] in ("string", "integer", "boolean"), key
+        assert declared["type"] in ("string", "integer", "boolean", "object"), key
         assert len(declared["description"]) > 10, key
     assert [key for key, declared in schema.items() if "default" not in declared] == ["context"]
 

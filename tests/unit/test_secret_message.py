@@ -40,7 +40,7 @@ def test_only_the_message_may_be_a_secret():
 
     (error,) = raised.value.errors
     assert error.key == "image"
-    assert "only message may be a secret" in str(error)
+    assert "only message and appSecrets may be secrets" in str(error)
     assert "http-echo" not in str(error)
 
 

@@ -86,7 +86,8 @@ def test_a_yaml_string_reads_back_as_the_same_string(text):
 def test_the_keys_of_other_strategies_are_those_it_does_not_use():
     assert keys_of_other_strategies("RollingUpdate") == [
         "liveColor", "previewNodePort", "blueMessage", "blueImage", "greenMessage", "greenImage",
-        "idleReplicas", "canaryMessage", "canaryImage", "canaryWeight", "canaryNodePort",
+        "blueConfig", "greenConfig", "idleReplicas", "canaryMessage", "canaryImage",
+        "canaryConfig", "canaryWeight", "canaryNodePort",
         "gateSeconds", "gateMinSuccessPercent", "gateMaxP99Ms", "gateSource", "gateMinRequests",
     ]  # fmt: skip
     assert keys_of_other_strategies("Recreate") == [

@@ -25,8 +25,10 @@ def test_each_strategy_holds_its_own_settings_and_no_other_strategys():
     assert names(Recreate) == set()
     assert names(BlueGreen) - rolling == {"gate", "live_color", "preview_node_port",
                                           "blue_message", "blue_image", "green_message",
-                                          "green_image", "idle_replicas"}  # fmt: skip
-    assert names(Canary) - rolling == {"gate", "message", "image", "weight", "node_port"}
+                                          "green_image", "blue_config", "green_config",
+                                          "idle_replicas"}  # fmt: skip
+    assert names(Canary) - rolling == {"gate", "message", "image", "config", "weight",
+                                       "node_port"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,7 +24,9 @@ const (
 
 // answerDelay and failureEvery are empty in the image that stands in for hashicorp/http-echo.
 // The tests' slow candidate is the same program built with -ldflags "-X main.answerDelay=250ms",
-// their faulty one with "-X main.failureEvery=20": every 20th answer of `/` is a 500 (5%).
+// their faulty one with "-X main.failureEvery=20": every 20th answer of `/` is a 500 (5%), and
+// their broken one with "-X main.failureEvery=1": every answer is. The kubelet's probes are never
+// failed nor counted, as an app whose health check passes while its users get errors.
 var answerDelay, failureEvery string
 
 func main() {
@@ -72,7 +75,8 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if every > 0 && answered.Add(1)%every == 0 {
+		probe := strings.HasPrefix(r.UserAgent(), "kube-probe/")
+		if every > 0 && !probe && answered.Add(1)%every == 0 {
 			http.Error(w, "injected failure", http.StatusInternalServerError)
 			return
 		}

@@ -1,0 +1,3 @@
+module demo-orq/images/jobs
+
+go 1.22
