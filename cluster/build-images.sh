@@ -5,10 +5,11 @@
 # the version, go.sum the hashes).
 # With an add-on's name: only that add-on's images, built in their own published modules (their
 # go.mod and go.sum, replace directives included; the storage add-on's busybox from a Debian
-# package); the add-on's script (cluster/gateway.sh...) asks for them.
+# package; the network-policies add-on's agent from a patched copy); the add-on's script
+# (cluster/gateway.sh...) asks for them.
 # cluster.sh up imports them into containerd's k8s.io namespace. A second run is a no-op.
 set -euo pipefail
-ADDONS=(gateway prometheus storage vpa)
+ADDONS=(gateway prometheus storage vpa network-policies)
 case "$#:${1:-}" in
   0:) ;;
   1:*) [[ " ${ADDONS[*]} " == *" $1 "* ]] || {
@@ -65,6 +66,7 @@ build_core_images() {
   build_image http-echo-broken "$BROKEN_ECHO_IMAGE" /http-echo . "-X main.failureEvery=1" http-echo
   build_image netcheck "$NETCHECK_IMAGE" /netcheck .
   build_image jobs "$JOBS_IMAGE" /jobs .
+  build_image frontend "$FRONTEND_IMAGE" /frontend .
   build_image coredns "$COREDNS_IMAGE" /coredns .
   build_image metrics-server "$METRICS_SERVER_IMAGE" /metrics-server \
     sigs.k8s.io/metrics-server/cmd/metrics-server \
@@ -156,9 +158,27 @@ the archive has a newer version now, set BUSYBOX_DEBIAN_VERSION in cluster/setti
   rm -rf "$src"
 }
 
+# The NetworkPolicy agent (./cmd, as upstream's Dockerfile builds /bin/netpol), from a copy of the
+# module with patches/kube-network-policies/*.patch applied (the module cache is read-only); the
+# copy is the image's source, so a changed patch makes a new image. It talks netlink alone
+# (nftables, nfqueue): no iptables or nft binary in the image.
+build_network_policies_images() {
+  local dir src p
+  dir="$(module_dir "sigs.k8s.io/kube-network-policies@$NETWORK_POLICIES_VERSION")"
+  src="$(mktemp -d)"
+  cp -r "$dir/." "$src" && chmod -R u+w "$src"
+  for p in "$CLUSTER_DIR"/patches/kube-network-policies/*.patch; do
+    patch -p1 -s -d "$src" <"$p" ||
+      die "patch $p does not apply to sigs.k8s.io/kube-network-policies@$NETWORK_POLICIES_VERSION"
+  done
+  build_image kube-network-policies "$NETWORK_POLICIES_IMAGE" /bin/netpol ./cmd "" "$src" \
+    "$GO_TOOLCHAIN_FOR_NETWORK_POLICIES"
+  rm -rf "$src"
+}
+
 mkdir -p "$IMAGES_DIR"
 # One build at a time: two callers (an add-on's install, a test that needs promtool) must not
 # write the same tarball at once.
 exec 9>"$IMAGES_DIR/.build.lock"
 flock 9
-if (($#)); then "build_${1}_images"; else build_core_images; fi
+if (($#)); then "build_${1//-/_}_images"; else build_core_images; fi

@@ -19,6 +19,9 @@
 #   cluster/storage.sh (= cluster.sh storage)  install the storage add-on (local-path-provisioner,
 #                                           the default StorageClass local-path) on demand;
 #                                           idempotent
+#   cluster/network-policies.sh (= cluster.sh network-policies)  install the network-policies
+#                                           add-on (kube-network-policies, which enforces
+#                                           NetworkPolicy) on demand; idempotent
 # up runs the steps of steps/ in the order of their file names: steps/NN-NAME.sh defines
 # step_NAME (dashes as underscores). A step that also defines start_NAME and health_NAME is a
 # component, which restart, status and kill know by its name.
@@ -31,6 +34,8 @@ source "$CLUSTER_DIR/lib/clients.sh"
 source "$CLUSTER_DIR/lib/processes.sh"
 # shellcheck source=cluster/lib/cleanup.sh
 source "$CLUSTER_DIR/lib/cleanup.sh"
+# shellcheck source=cluster/lib/addons.sh
+source "$CLUSTER_DIR/lib/addons.sh"
 # shellcheck source=cluster/lib/gateway.sh
 source "$CLUSTER_DIR/lib/gateway.sh"
 # shellcheck source=cluster/lib/vpa.sh
@@ -39,6 +44,8 @@ source "$CLUSTER_DIR/lib/vpa.sh"
 source "$CLUSTER_DIR/lib/prometheus.sh"
 # shellcheck source=cluster/lib/storage.sh
 source "$CLUSTER_DIR/lib/storage.sh"
+# shellcheck source=cluster/lib/network_policies.sh
+source "$CLUSTER_DIR/lib/network_policies.sh"
 
 # ---------------------------------------------------------------- steps
 
@@ -149,9 +156,10 @@ cmd_kill() {
   log "killed every process of the cluster (SIGKILL); run cluster/up.sh to recover"
 }
 
-# The gateway add-on, on demand (lib/gateway.sh); the cluster must be up.
-# An add-on (gateway, vpa, prometheus, storage), installed on demand by install_<name>
-# (lib/<name>.sh): one install at a time, as two test suites may ask for one at once.
+# An add-on (gateway, vpa, prometheus, storage, network-policies), installed on demand by
+# install_<name> (lib/<name>.sh, dashes as underscores; each calls install_addon of
+# lib/addons.sh): the cluster must be up; one install at a time, as two test suites may ask for
+# one at once.
 cmd_addon() {  # name
   local name=$1
   [[ $EUID -eq 0 ]] || die "$name needs root"
@@ -164,7 +172,7 @@ cmd_addon() {  # name
   mkdir -p "$RUN"
   exec 9>"$RUN/addons.lock"
   flock 9
-  "install_$name"
+  "install_${name//-/_}"
 }
 
 usage_error() { printf 'error: %s\n' "$*" >&2; exit 2; }
@@ -187,26 +195,11 @@ cmd_status() {
     printf '%-24s %-8s %s\n' "coredns (add-on)" - "$state (DNS at $DNS_SERVICE_IP)"
     if metrics_api_serves; then state=healthy; else state=unhealthy; rc=1; fi
     printf '%-24s %-8s %s\n' "metrics-server (add-on)" - "$state (metrics.k8s.io)"
-    if ! gateway_installed; then state="not installed (cluster/gateway.sh installs it)"
-    elif gateway_healthy; then state="healthy ($(gateway_summary))"
-    else state=unhealthy; rc=1
-    fi
-    printf '%-24s %-8s %s\n' "traefik (gateway add-on)" - "$state"
-    if ! vpa_installed; then state="not installed (cluster/vpa.sh installs it)"
-    elif vpa_healthy; then state="healthy ($(vpa_summary))"
-    else state=unhealthy; rc=1
-    fi
-    printf '%-24s %-8s %s\n' "vpa-recommender (add-on)" - "$state"
-    if ! prometheus_installed; then state="not installed (cluster/prometheus.sh installs it)"
-    elif prometheus_healthy; then state="healthy ($(prometheus_summary))"
-    else state=unhealthy; rc=1
-    fi
-    printf '%-24s %-8s %s\n' "prometheus (add-on)" - "$state"
-    if ! storage_installed; then state="not installed (cluster/storage.sh installs it)"
-    elif storage_healthy; then state="healthy ($(storage_summary))"
-    else state=unhealthy; rc=1
-    fi
-    printf '%-24s %-8s %s\n' "local-path (storage add-on)" - "$state"
+    addon_status "traefik (gateway add-on)" gateway || rc=1
+    addon_status "vpa-recommender (add-on)" vpa || rc=1
+    addon_status "prometheus (add-on)" prometheus || rc=1
+    addon_status "local-path (storage add-on)" storage || rc=1
+    addon_status "kube-network-policies" network-policies || rc=1
     printf '%-24s %-8s %s\n' "secrets in etcd" - "$(secrets_at_rest_summary)"
     echo
     kubectl_admin get nodes -o wide || rc=1
@@ -225,6 +218,7 @@ cmd_env() {
 }
 
 COMMANDS="up, down, status, env, restart COMPONENT [--kill], kill, gateway, vpa, prometheus, storage"
+COMMANDS+=", network-policies"
 main() {
   [[ $# -gt 0 ]] || usage_error "a command is needed (accepted: $COMMANDS)"
   local command=$1
@@ -239,7 +233,7 @@ main() {
     env) cmd_env ;;
     restart) cmd_restart "$@" ;;
     kill) cmd_kill ;;
-    gateway | vpa | prometheus | storage) cmd_addon "$command" ;;
+    gateway | vpa | prometheus | storage | network-policies) cmd_addon "$command" ;;
     *) usage_error "unknown command '$command' (accepted: $COMMANDS)" ;;
   esac
 }

@@ -38,7 +38,7 @@ METRICS_SERVER_IMAGE="registry.k8s.io/metrics-server/metrics-server:$METRICS_SER
 # $IMAGES_DIR/<name>.tar, built from images/<name> (http-echo-slow, -faulty and -broken: from
 # images/http-echo).
 IMAGE_NAMES=(pause http-echo http-echo-slow http-echo-faulty http-echo-broken coredns metrics-server
-             netcheck jobs)
+             netcheck jobs frontend)
 # The gateway add-on's image, under its upstream name: built only when the add-on is asked for
 # (cluster/gateway.sh), imported by up whenever it is in the cache.
 TRAEFIK_IMAGE="docker.io/library/traefik:$TRAEFIK_VERSION"
@@ -56,8 +56,11 @@ PROMTOOL="$CACHE_DIR/prometheus/$PROMETHEUS_VERSION/promtool"
 LOCAL_PATH_IMAGE="docker.io/rancher/local-path-provisioner:$LOCAL_PATH_VERSION"
 BUSYBOX_TAG="${BUSYBOX_DEBIAN_VERSION#*:}"
 BUSYBOX_IMAGE="localhost/demo-orq/busybox:${BUSYBOX_TAG//+/_}"
+# The network-policies add-on's image (cluster/network-policies.sh), the same way; patched, so
+# under a name of its own.
+NETWORK_POLICIES_IMAGE="localhost/demo-orq/kube-network-policies:$NETWORK_POLICIES_VERSION-nfqueue"
 ON_DEMAND_IMAGE_NAMES=(traefik vpa-recommender prometheus rules-loader local-path-provisioner
-                       busybox)
+                       busybox kube-network-policies)
 
 # Ports on the machine (check_ports_free checks them).
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KUBELET_PORT"
@@ -91,7 +94,9 @@ TEMPLATE_VARS=(STATE_DIR PKI CONF LOGS CONTAINERD_SOCK KUBELET_ROOT KUBE_CONTEXT
                VPA_MIN_MEMORY_MB VPA_METRICS_PORT
                PROMETHEUS_IMAGE RULES_LOADER_IMAGE PROMETHEUS_NAMESPACE PROMETHEUS_PORT
                PROMETHEUS_RETENTION_TIME PROMETHEUS_RETENTION_SIZE PROMETHEUS_RULES_LABEL
-               LOCAL_PATH_IMAGE BUSYBOX_IMAGE STORAGE_NAMESPACE STORAGE_CLASS STORAGE_DIR)
+               LOCAL_PATH_IMAGE BUSYBOX_IMAGE STORAGE_NAMESPACE STORAGE_CLASS STORAGE_DIR
+               NETWORK_POLICIES_IMAGE NETWORK_POLICIES_NAMESPACE NETWORK_POLICIES_NFQUEUE_ID
+               NETWORK_POLICIES_METRICS_PORT)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -34,13 +34,16 @@ class Sandbox:
     """BlueGreen's preview Service, for the suites that deploy that strategy."""
     canary_node_port: int | None = None
     """Canary's Service of the canary pods, for the suites that deploy that strategy."""
+    frontend_node_port: int | None = None
+    """The frontend's Service, for the suites that deploy it."""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.node_port}/"
 
     def node_ports(self) -> list[int]:
-        ports = (self.node_port, self.preview_node_port, self.canary_node_port)
+        ports = (self.node_port, self.preview_node_port, self.canary_node_port,
+                 self.frontend_node_port)  # fmt: skip
         return [port for port in ports if port is not None]
 
     def manifest(self, message: str = facts.V1_MESSAGE) -> str:
@@ -84,6 +87,7 @@ SANDBOXES: dict[str, Sandbox] = {
     "prometheus-addon": Sandbox("orq-prom-addon", 31080),  # ClusterIP only: no node port used
     "secrets-at-rest": Sandbox("orq-secrets-at-rest", 31120),  # no Service: no node port used
     "storage-addon": Sandbox("orq-storage-addon", 31100),  # no Service: no node port used
+    "network-policies-addon": Sandbox("orq-netpol-addon", 31140),  # ClusterIP only: no node port
     "autoscale": Sandbox("orq-autoscale", 30780),
     "strategies": Sandbox("orq-strategies", 30580, preview_node_port=30581, canary_node_port=30582),
     "strategies-cloud": Sandbox(
@@ -94,12 +98,20 @@ SANDBOXES: dict[str, Sandbox] = {
     "config-jobs": Sandbox(
         "orq-config-jobs", 31180, preview_node_port=31181, canary_node_port=31182
     ),
+    "isolation": Sandbox(
+        "orq-isolation",
+        31200,
+        preview_node_port=31201,
+        canary_node_port=31202,
+        frontend_node_port=31203,
+    ),
     # tests/faults and bench/rollouts: one place per module, so that they can run side by side.
     "faults": Sandbox("orq-faults", 30680),
     "faults-node": Sandbox("orq-faults-node", 30681),
     "faults-update": Sandbox("orq-faults-update", 30682),
     "faults-drift": Sandbox("orq-faults-drift", 30683),
     "faults-secret": Sandbox("orq-faults-secret", 30684),
+    "faults-netpol": Sandbox("orq-faults-netpol", 30687),  # ClusterIP only: no node port used
     "bench-rollouts": Sandbox("orq-bench-rollouts", 30685),
     "bench-gate": Sandbox("orq-bench-gate", 30386),
 }

@@ -47,14 +47,14 @@ unmount_all() {
   rmdir /run/netns 2>/dev/null || true   # only when empty: others may use it
 }
 
-# Delete the KUBE-* and CNI-* chains and every rule jumping to them.
+# Delete the KUBE-*, CNI-* and DEMOORQ-* chains and every rule jumping to them.
 clean_iptables() {  # iptables | ip6tables
   local ipt=$1 table rules chains jumps c
   command -v "$ipt-save" >/dev/null || return 0
   for table in filter nat mangle raw; do
     rules="$("$ipt-save" -t "$table" 2>/dev/null)" || continue
-    chains="$(grep -oE '^:(KUBE|CNI)-[^ ]+' <<<"$rules" | cut -c2- || true)"
-    jumps="$(grep -E '^-A .* -j (KUBE|CNI)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI)-' || true)"
+    chains="$(grep -oE '^:(KUBE|CNI|DEMOORQ)-[^ ]+' <<<"$rules" | cut -c2- || true)"
+    jumps="$(grep -E '^-A .* -j (KUBE|CNI|DEMOORQ)-' <<<"$rules" | grep -vE '^-A (KUBE|CNI|DEMOORQ)-' || true)"
     [[ -n "$chains$jumps" ]] || continue
     {
       echo "*$table"

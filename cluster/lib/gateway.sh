@@ -3,42 +3,36 @@
 # up: the Gateway API CRDs (standard channel, from the sigs.k8s.io/gateway-api module) and Traefik
 # (addons/gateway/, rendered into $CONF/gateway/). Its objects live in etcd like any others, so
 # after down/up its pod comes back (up imports its image again when the image is in the cache).
+# Installed by install_addon of lib/addons.sh, which uses the functions below.
 
 GATEWAY_CONF="$CONF/gateway"
-# What was applied last (the rendered manifests and the CRDs), so that a second run is a no-op.
-GATEWAY_APPLIED="$CONF/gateway.applied.sha256"
+# The Gateway API CRDs (a folder of the module), part of what is applied (and of its checksum).
+GATEWAY_CRDS=""
 
 # Installs or updates the add-on and waits until it serves; returns at once when it is
 # installed, healthy, and what the checkout would apply is what was applied.
 install_gateway() {
-  local t0=$EPOCHREALTIME crds sum
-  crds="$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"
-  render_addon gateway "$GATEWAY_CONF"
-  sum="$(cat "$crds"/*.yaml "$GATEWAY_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
-  if [[ "$(cat "$GATEWAY_APPLIED" 2>/dev/null)" == "$sum" ]] && gateway_healthy; then
-    log "gateway add-on already installed and healthy ($(gateway_summary))"
-    return 0
-  fi
-  log "installing the gateway add-on (Gateway API $GATEWAY_API_VERSION, Traefik $TRAEFIK_VERSION)"
-  "$CLUSTER_DIR/build-images.sh" gateway
+  GATEWAY_CRDS="$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"
+  install_addon gateway gateway "Gateway API $GATEWAY_API_VERSION, Traefik $TRAEFIK_VERSION" \
+    "$GATEWAY_CRDS"/*.yaml
+}
+
+# Its image imported, the CRDs applied and Established, its manifests applied; Traefik Ready and
+# the GatewayClass Accepted.
+deploy_gateway() {  # t0
+  local t0=$1
   import_image traefik
-  apply_admin -f "$crds"
-  kubectl_admin wait --for condition=Established --timeout=60s -f "$crds" >/dev/null
+  apply_admin -f "$GATEWAY_CRDS"
+  kubectl_admin wait --for condition=Established --timeout=60s -f "$GATEWAY_CRDS" >/dev/null
   log "Gateway API CRDs established ($(seconds_since "$t0")s)"
   apply_admin -f "$GATEWAY_CONF"
   kubectl_gateway rollout status deployment/traefik --timeout=120s >/dev/null ||
     die "Traefik not ready after 120s: $(kubectl_gateway get pods 2>&1)"
   log "Traefik ready ($(seconds_since "$t0")s)"
   wait_gateway_class_accepted
-  echo "$sum" >"$GATEWAY_APPLIED"
-  log "gateway add-on installed in $(seconds_since "$t0")s ($(gateway_summary))"
 }
 
 kubectl_gateway() { kubectl_admin -n "$GATEWAY_NAMESPACE" "$@"; }
-
-apply_admin() {
-  kubectl_admin apply --server-side --force-conflicts --field-manager=demo-orq "$@" >/dev/null
-}
 
 wait_gateway_class_accepted() {
   local start=$SECONDS

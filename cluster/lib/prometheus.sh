@@ -4,11 +4,10 @@
 # configuration (addons/prometheus/config/, checked with promtool and put into the ConfigMap
 # prometheus-config), rendered into $CONF/prometheus/. Its objects live in etcd like any others,
 # so after down/up its pod comes back (up imports its images again when they are in the cache);
-# its TSDB, an emptyDir, starts empty with each new pod.
+# its TSDB, an emptyDir, starts empty with each new pod. Installed by install_addon of
+# lib/addons.sh, which uses the functions below.
 
 PROMETHEUS_CONF="$CONF/prometheus"
-# What was applied last (the rendered manifests), so that a second run is a no-op.
-PROMETHEUS_APPLIED="$CONF/prometheus.applied.sha256"
 # Prometheus' HTTP API through the API server's service proxy (what the tests and the analysis
 # gate use; demo_orq/cluster_settings.py PROMETHEUS_PROXY).
 PROMETHEUS_PROXY="/api/v1/namespaces/$PROMETHEUS_NAMESPACE/services/prometheus:http/proxy"
@@ -17,15 +16,13 @@ PROMETHEUS_PROXY="/api/v1/namespaces/$PROMETHEUS_NAMESPACE/services/prometheus:h
 # returns at once when it is installed, healthy, and what the checkout would apply is what was
 # applied. A changed configuration starts a new pod (its checksum is in the pod template).
 install_prometheus() {
-  local t0=$EPOCHREALTIME sum
-  render_prometheus
-  sum="$(cat "$PROMETHEUS_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
-  if [[ "$(cat "$PROMETHEUS_APPLIED" 2>/dev/null)" == "$sum" ]] && prometheus_healthy; then
-    log "prometheus add-on already installed and healthy ($(prometheus_summary))"
-    return 0
-  fi
-  log "installing the prometheus add-on (Prometheus $PROMETHEUS_VERSION and its rules loader)"
-  "$CLUSTER_DIR/build-images.sh" prometheus
+  install_addon prometheus prometheus "Prometheus $PROMETHEUS_VERSION and its rules loader"
+}
+
+# Its configuration checked, its images imported, its manifests applied; Prometheus Ready,
+# answering, and each target scraped once (or a warning after 30 s).
+deploy_prometheus() {  # t0
+  local t0=$1
   check_prometheus_config
   import_image prometheus
   import_image rules-loader
@@ -51,8 +48,6 @@ install_prometheus() {
     fi
     sleep 0.5
   done
-  echo "$sum" >"$PROMETHEUS_APPLIED"
-  log "prometheus add-on installed in $(seconds_since "$t0")s ($(prometheus_summary))"
 }
 
 # config/ rendered and put into the ConfigMap prometheus-config (config.yaml), then the

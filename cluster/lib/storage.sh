@@ -4,25 +4,19 @@
 # rendered into $CONF/storage/). A claim's volume is a directory of $STORAGE_DIR, which down and
 # up keep. Its objects live in etcd like any others, so after down/up its pod comes back (up
 # imports its images again when they are in the cache) and so do the claims' volumes.
-# Uses apply_admin of lib/gateway.sh and seconds_since of cluster.sh.
+# Installed by install_addon of lib/addons.sh, which uses the functions below.
 
 STORAGE_CONF="$CONF/storage"
-# What was applied last (the rendered manifests), so that a second run is a no-op.
-STORAGE_APPLIED="$CONF/storage.applied.sha256"
 
 # Installs or updates the add-on and waits until the provisioner is Ready; returns at once when
 # it is installed, healthy, and what the checkout would apply is what was applied.
 install_storage() {
-  local t0=$EPOCHREALTIME sum
-  render_storage
-  sum="$(cat "$STORAGE_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
-  if [[ "$(cat "$STORAGE_APPLIED" 2>/dev/null)" == "$sum" ]] && storage_healthy; then
-    log "storage add-on already installed and healthy ($(storage_summary))"
-    return 0
-  fi
-  log "installing the storage add-on (local-path-provisioner $LOCAL_PATH_VERSION, StorageClass" \
-    "$STORAGE_CLASS)"
-  "$CLUSTER_DIR/build-images.sh" storage
+  install_addon storage storage \
+    "local-path-provisioner $LOCAL_PATH_VERSION, StorageClass $STORAGE_CLASS"
+}
+
+# Its images imported, its volumes' directory made, its manifests applied; the provisioner Ready.
+deploy_storage() {
   import_image local-path-provisioner
   import_image busybox
   # root's alone, as the state dir: each volume's own directory is what its pods see.
@@ -33,8 +27,6 @@ install_storage() {
     -f "$STORAGE_CONF/provisioner.yaml"
   kubectl_storage rollout status deployment/local-path-provisioner --timeout=120s >/dev/null ||
     die "local-path-provisioner not ready after 120s: $(kubectl_storage get pods 2>&1)"
-  echo "$sum" >"$STORAGE_APPLIED"
-  log "storage add-on installed in $(seconds_since "$t0")s ($(storage_summary))"
 }
 
 # The manifests, the Deployment's with the checksum of the ConfigMap (a new pod when it changes).

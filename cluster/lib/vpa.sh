@@ -4,35 +4,31 @@
 # k8s.io/autoscaler/vertical-pod-autoscaler module) and its recommender alone (addons/vpa/,
 # rendered into $CONF/vpa/). Its objects live in etcd like any others, so after down/up its pod
 # comes back (up imports its image again when the image is in the cache).
-# Uses apply_admin of lib/gateway.sh and seconds_since of cluster.sh.
+# Installed by install_addon of lib/addons.sh, which uses the functions below.
 
 VPA_CONF="$CONF/vpa"
-# What was applied last (the rendered manifests and the CRDs), so that a second run is a no-op.
-VPA_APPLIED="$CONF/vpa.applied.sha256"
+# The CRDs (a file of the module), part of what is applied (and of its checksum).
+VPA_CRDS=""
 
 # Installs or updates the add-on and waits until the recommender is Ready; returns at once when
 # it is installed, healthy, and what the checkout would apply is what was applied.
 install_vpa() {
-  local t0=$EPOCHREALTIME crds sum
-  crds="$(module_dir "k8s.io/autoscaler/vertical-pod-autoscaler@v$VPA_VERSION")"
-  crds+=/deploy/vpa-v1-crd-gen.yaml
-  render_addon vpa "$VPA_CONF"
-  sum="$(cat "$crds" "$VPA_CONF"/*.yaml | sha256sum | cut -d' ' -f1)"
-  if [[ "$(cat "$VPA_APPLIED" 2>/dev/null)" == "$sum" ]] && vpa_healthy; then
-    log "VPA add-on already installed and healthy ($(vpa_summary))"
-    return 0
-  fi
-  log "installing the VPA add-on (Vertical Pod Autoscaler $VPA_VERSION: CRDs and recommender)"
-  "$CLUSTER_DIR/build-images.sh" vpa
+  VPA_CRDS="$(module_dir "k8s.io/autoscaler/vertical-pod-autoscaler@v$VPA_VERSION")"
+  VPA_CRDS+=/deploy/vpa-v1-crd-gen.yaml
+  install_addon vpa VPA "Vertical Pod Autoscaler $VPA_VERSION: CRDs and recommender" "$VPA_CRDS"
+}
+
+# Its image imported, the CRDs applied and Established, its manifests applied; the recommender
+# Ready.
+deploy_vpa() {  # t0
+  local t0=$1
   import_image vpa-recommender
-  apply_admin -f "$crds"
-  kubectl_admin wait --for condition=Established --timeout=60s -f "$crds" >/dev/null
+  apply_admin -f "$VPA_CRDS"
+  kubectl_admin wait --for condition=Established --timeout=60s -f "$VPA_CRDS" >/dev/null
   log "VPA CRDs established ($(seconds_since "$t0")s)"
   apply_admin -f "$VPA_CONF"
   kubectl_vpa rollout status deployment/vpa-recommender --timeout=120s >/dev/null ||
     die "the VPA recommender not ready after 120s: $(kubectl_vpa get pods 2>&1)"
-  echo "$sum" >"$VPA_APPLIED"
-  log "VPA add-on installed in $(seconds_since "$t0")s ($(vpa_summary))"
 }
 
 kubectl_vpa() { kubectl_admin -n "$VPA_NAMESPACE" "$@"; }

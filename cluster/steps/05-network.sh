@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The project's bridge carrying the node IP, before any component starts; the machine's sysctls
-# saved first, for down to restore.
+# saved first, for down to restore; the Service range kept inside the machine.
 
 # Sysctls the kubelet, kube-proxy and the CNI bridge change.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
@@ -15,6 +15,24 @@ step_network() {
   ip addr replace "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+  confine_service_range
+}
+
+# A ClusterIP that kube-proxy has not programmed yet (a Service created a moment ago) has no
+# route of its own: its packets would follow the default route out of the machine, and whatever
+# answers there would pass for the Service (a smoke test once got a 404 from outside). Once
+# kube-proxy has translated a ClusterIP into a pod's address, nothing here matches it; what is
+# left is refused at once, so that the client retries. Its own chain, removed by down.
+SERVICE_RANGE_CHAIN=DEMOORQ-SERVICE-RANGE
+confine_service_range() {
+  iptables -w -N "$SERVICE_RANGE_CHAIN" 2>/dev/null || iptables -w -F "$SERVICE_RANGE_CHAIN"
+  iptables -w -A "$SERVICE_RANGE_CHAIN" -d "$SERVICE_CIDR" -p tcp -j REJECT --reject-with tcp-reset
+  iptables -w -A "$SERVICE_RANGE_CHAIN" -d "$SERVICE_CIDR" -j REJECT
+  local hook
+  for hook in FORWARD OUTPUT; do
+    iptables -w -C "$hook" -j "$SERVICE_RANGE_CHAIN" 2>/dev/null ||
+      iptables -w -A "$hook" -j "$SERVICE_RANGE_CHAIN"
+  done
 }
 
 save_sysctls() {

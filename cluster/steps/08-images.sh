@@ -17,12 +17,14 @@ image_ref() {  # name -> the reference the image is tagged with
     metrics-server) echo "$METRICS_SERVER_IMAGE" ;;
     netcheck) echo "$NETCHECK_IMAGE" ;;
     jobs) echo "$JOBS_IMAGE" ;;
+    frontend) echo "$FRONTEND_IMAGE" ;;
     traefik) echo "$TRAEFIK_IMAGE" ;;
     vpa-recommender) echo "$VPA_RECOMMENDER_IMAGE" ;;
     prometheus) echo "$PROMETHEUS_IMAGE" ;;
     rules-loader) echo "$RULES_LOADER_IMAGE" ;;
     local-path-provisioner) echo "$LOCAL_PATH_IMAGE" ;;
     busybox) echo "$BUSYBOX_IMAGE" ;;
+    kube-network-policies) echo "$NETWORK_POLICIES_IMAGE" ;;
     *) die "unknown image $1" ;;
   esac
 }

@@ -11,7 +11,11 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from components.traffic import http_get
 from demo_orq.cluster_settings import ECHO_IMAGE, NODE_NAME
@@ -164,6 +168,16 @@ def echo_app(namespace: str, text: str, replicas: int) -> list[Object]:
     return [deployment, service]
 
 
+@contextlib.contextmanager
+def echo_deployed(sandbox: Sandbox, text: str, replicas: int = 1) -> Iterator[None]:
+    """`deploy_echo` for the `with` block; the sandbox's namespace deleted after it."""
+    try:
+        deploy_echo(sandbox, text, replicas)
+        yield
+    finally:
+        delete_namespace(sandbox.namespace)
+
+
 def deploy_echo(sandbox: Sandbox, text: str, replicas: int) -> None:
     """`echo_app` in the sandbox's namespace (claimed first, restricted), Ready."""
     sandbox.claim()
@@ -290,6 +304,59 @@ def assert_refuses_arguments(script: str, command: str) -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr == f"error: unexpected argument '--now' for {command} (accepted: none)\n"
+
+
+@dataclass(frozen=True)
+class Addon:
+    """An add-on installed on demand by cluster/<script>: what its tests share (its fixture, the
+    second install a no-op, its line of status.sh, bad arguments refused)."""
+
+    script: str
+    """cluster/<script>, e.g. "storage.sh"; the command of cluster.sh is its name without .sh."""
+    label: str
+    """How the install command's log names it: "<label> add-on already installed and healthy"."""
+    status_marker: str
+    """What marks its line of cluster/status.sh."""
+    namespace: str
+    objects: tuple[str, ...]
+    """kind/name of its objects besides its namespace (`kubectl -n namespace get` finds them)."""
+    pod_selector: str
+    more_objects: Callable[[], list[Object]] | None = None
+    """Its objects that are listed otherwise (e.g. the CRDs of a group)."""
+    requires: tuple[str, ...] = ()
+    """The scripts of the add-ons installed before it (their logs are not printed)."""
+
+    def fixture(self) -> Any:
+        """A module fixture (named after the attribute it is assigned to): the add-on installed
+        (or found installed); the install command's log."""
+
+        @pytest.fixture(scope="module")
+        def installed(cluster_node: Object) -> str:
+            for script in self.requires:
+                install_addon(script)
+            completed, seconds = install_addon(self.script)
+            print(f"\ncluster/{self.script}: {seconds:.1f}s\n{completed.stderr}")
+            return completed.stderr
+
+        return installed
+
+    def state(self) -> dict[str, str]:
+        """`addon_state` of its namespace, objects and pods."""
+        names = [f"namespace/{self.namespace}", *self.objects]
+        more = self.more_objects() if self.more_objects else None
+        return addon_state(self.namespace, names, self.pod_selector, more)
+
+    def assert_second_install_is_a_no_op(self) -> dict[str, str]:
+        """`assert_second_install_is_a_no_op` for this add-on; its state."""
+        said = f"{self.label} add-on already installed and healthy"
+        return assert_second_install_is_a_no_op(self.script, said, self.state)
+
+    def assert_status_and_refusals(self) -> str:
+        """Its line of status.sh says healthy, and cluster/<script> refuses an argument; the
+        line."""
+        line = addon_status_line(self.status_marker)
+        assert_refuses_arguments(self.script, self.script.removesuffix(".sh"))
+        return line
 
 
 def etcdctl(*args: str) -> bytes:

@@ -3,6 +3,7 @@
 - Cluster DNS (CoreDNS): a pod resolves a Service name and gets its answer; names outside the
   cluster are not resolved (nothing is forwarded off the machine).
 - The API server from pods, through the `kubernetes` Service.
+- An address of the Service range that no Service has is refused, never routed off the machine.
 - The metrics API (metrics-server): `kubectl top nodes` and `kubectl top pods`.
 
 Its own namespace, orq-cluster-dns. The cluster's faults (each component killed and restarted,
@@ -11,7 +12,10 @@ an unclean stop of the whole node) are in tests/faults, with the program deploye
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +25,7 @@ from demo_orq.cluster_settings import (
     NETCHECK_IMAGE,
     NODE_NAME,
     SERVICE_API_IP,
+    SETTINGS,
 )
 from demo_orq.kube import Object, kubectl, kubectl_json, pods, wait_until
 from tests.cluster.helpers import HARDENED, NON_ROOT, apply, delete_namespace, deploy_echo
@@ -110,6 +115,35 @@ def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(dns_app: st
         DNS_SANDBOX.namespace, "netcheck-api-anonymous", "https://kubernetes.default.svc/api"
     )
     assert anonymous["status"] == 401, anonymous
+
+
+def unused_cluster_ip() -> str:
+    """An address of the Service range that no Service has (as kube-proxy has not programmed a
+    Service created a moment ago)."""
+    used = {s["spec"].get("clusterIP") for s in kubectl_json("get", "services", "-A")["items"]}
+    network = ipaddress.ip_network(SETTINGS["SERVICE_CIDR"])
+    return next(str(ip) for ip in reversed(list(network.hosts())) if str(ip) not in used)
+
+
+def test_an_address_of_the_service_range_that_no_service_has_is_refused_on_the_machine(
+    dns_app: str,
+) -> None:
+    """Its packets would otherwise follow the default route out of the machine; refused here, a
+    client retries instead of taking an answer from elsewhere for the Service's."""
+    address = unused_cluster_ip()
+    started = time.monotonic()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, 80), timeout=3).close()
+    assert time.monotonic() - started < 1.0
+    [from_a_pod] = run_netcheck(DNS_SANDBOX.namespace, "netcheck-unused-ip", "-wait", "0s",
+                                f"http://{address}/")  # fmt: skip
+    assert "connection refused" in from_a_pod["error"], from_a_pod
+    # A programmed one still answers, from a pod and from the machine.
+    assert (
+        run_netcheck(DNS_SANDBOX.namespace, "netcheck-used-ip", f"http://{dns_app}/")[0]["body"]
+        == DNS_MESSAGE + "\n"
+    )
+    socket.create_connection((dns_app, 80), timeout=3).close()
 
 
 def top(*args: str) -> str | None:

@@ -28,7 +28,6 @@ import pytest
 import yaml
 
 from demo_orq.cluster_settings import ECHO_IMAGE, SETTINGS
-from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import (
     Object,
     kubectl,
@@ -36,16 +35,12 @@ from demo_orq.kube import (
     wait_until,
 )
 from tests.cluster.helpers import (
-    addon_state,
-    addon_status_line,
+    CLUSTER_DIR,
+    Addon,
     apply,
     assert_confined,
-    assert_refuses_arguments,
     assert_restricted_pod,
-    assert_second_install_is_a_no_op,
-    delete_namespace,
-    deploy_echo,
-    install_addon,
+    echo_deployed,
     port_forward,
     process_status,
     running_pod,
@@ -54,7 +49,6 @@ from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_DIR = PROJECT_DIR / "cluster"
 ADDON_NAMESPACE = SETTINGS["GATEWAY_NAMESPACE"]
 GATEWAY_CLASS = SETTINGS["GATEWAY_CLASS"]
 HTTP_PORT = int(SETTINGS["GATEWAY_HTTP_PORT"])
@@ -74,40 +68,39 @@ ROUTE_CHANGE_LIMIT = 1.0
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-@pytest.fixture(scope="module")
-def gateway_addon(cluster_node: Object) -> str:
-    """The add-on installed (or found installed); the install command's log."""
-    completed, seconds = install_addon("gateway.sh")
-    print(f"\ncluster/gateway.sh: {seconds:.1f}s\n{completed.stderr}")
-    return completed.stderr
+def gateway_api_crds() -> list[Object]:
+    crds = kubectl_json("get", "customresourcedefinitions")["items"]
+    return [c for c in crds if c["spec"]["group"] == "gateway.networking.k8s.io"]
 
 
-def addon_objects() -> dict[str, str]:
-    """The add-on's objects (the Gateway API CRDs included) and Traefik's pods."""
-    names = [
-        f"namespace/{ADDON_NAMESPACE}",
+ADDON = Addon(
+    "gateway.sh",
+    "gateway",
+    "(gateway add-on)",
+    ADDON_NAMESPACE,
+    # The add-on's objects (the Gateway API CRDs included); its pods are Traefik's.
+    (
         "serviceaccount/traefik",
         "clusterrole/traefik-gateway",
         "clusterrolebinding/traefik-gateway",
         f"gatewayclass/{GATEWAY_CLASS}",
         "service/traefik",
         "deployment/traefik",
-    ]
-    crds = kubectl_json("get", "customresourcedefinitions")["items"]
-    ours = [c for c in crds if c["spec"]["group"] == "gateway.networking.k8s.io"]
-    return addon_state(ADDON_NAMESPACE, names, TRAEFIK, ours)
+    ),
+    TRAEFIK,
+    more_objects=gateway_api_crds,
+)
+gateway_addon = ADDON.fixture()
 
 
 def test_the_install_command_is_idempotent(gateway_addon: str) -> None:
-    said = "gateway add-on already installed and healthy"
-    before = assert_second_install_is_a_no_op("gateway.sh", said, addon_objects)
+    before = ADDON.assert_second_install_is_a_no_op()
     assert sum(1 for key in before if key.startswith("CustomResourceDefinition/")) >= 6, before
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(gateway_addon: str) -> None:
-    line = addon_status_line("(gateway add-on)")
+    line = ADDON.assert_status_and_refusals()
     assert f"127.0.0.1:{HTTP_NODE_PORT}" in line, line
-    assert_refuses_arguments("gateway.sh", "gateway")
 
 
 def traefik_pod() -> Object:
@@ -188,11 +181,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def echo_backend(gateway_addon: str) -> Iterator[None]:
-    try:
-        deploy_echo(SANDBOX, TEXT, 1)
+    with echo_deployed(SANDBOX, TEXT):
         yield
-    finally:
-        delete_namespace(NAMESPACE)
 
 
 def gateway(name: str, listener: Object) -> Object:

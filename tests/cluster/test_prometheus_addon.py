@@ -39,19 +39,13 @@ from demo_orq.cluster_settings import (
     SETTINGS,
     promtool_path,
 )
-from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl, kubectl_json, wait_until
 from tests.cluster.helpers import (
-    addon_state,
-    addon_status_line,
+    Addon,
     apply,
     assert_confined,
-    assert_refuses_arguments,
     assert_restricted_pod,
-    assert_second_install_is_a_no_op,
-    delete_namespace,
-    deploy_echo,
-    install_addon,
+    echo_deployed,
     process_status,
     running_pod,
 )
@@ -59,7 +53,6 @@ from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_DIR = PROJECT_DIR / "cluster"
 PROMETHEUS = "app.kubernetes.io/name=prometheus"
 JOBS = ("prometheus", "apiserver", "kubelet", "cadvisor", "traefik")
 RULE_FILES = "/etc/prometheus/app-rules"
@@ -76,13 +69,25 @@ BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, float("inf")]
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-@pytest.fixture(scope="module")
-def prometheus_addon(cluster_node: Object) -> str:
-    """The gateway add-on and this one installed (or found installed); this one's log."""
-    install_addon("gateway.sh")
-    completed, seconds = install_addon("prometheus.sh")
-    print(f"\ncluster/prometheus.sh: {seconds:.1f}s\n{completed.stderr}")
-    return completed.stderr
+ADDON = Addon(
+    "prometheus.sh",
+    "prometheus",
+    "prometheus (add-on)",
+    PROMETHEUS_NAMESPACE,
+    # The add-on's objects; its pod is Prometheus'.
+    (
+        "serviceaccount/prometheus",
+        "clusterrole/prometheus",
+        "clusterrolebinding/prometheus",
+        "configmap/prometheus-config",
+        "service/prometheus",
+        "deployment/prometheus",
+    ),
+    PROMETHEUS,
+    requires=("gateway.sh",),
+)
+prometheus_addon = ADDON.fixture()
+"""The gateway add-on and this one installed (or found installed); this one's log."""
 
 
 def prometheus_get(path: str) -> Any:
@@ -97,29 +102,13 @@ def query(promql: str) -> list[Object]:
     return result
 
 
-def addon_objects() -> dict[str, str]:
-    """The add-on's objects and Prometheus' pod."""
-    names = [
-        f"namespace/{PROMETHEUS_NAMESPACE}",
-        "serviceaccount/prometheus",
-        "clusterrole/prometheus",
-        "clusterrolebinding/prometheus",
-        "configmap/prometheus-config",
-        "service/prometheus",
-        "deployment/prometheus",
-    ]
-    return addon_state(PROMETHEUS_NAMESPACE, names, PROMETHEUS)
-
-
 def test_the_install_command_is_idempotent(prometheus_addon: str) -> None:
-    said = "prometheus add-on already installed and healthy"
-    assert_second_install_is_a_no_op("prometheus.sh", said, addon_objects)
+    ADDON.assert_second_install_is_a_no_op()
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(prometheus_addon: str) -> None:
-    line = addon_status_line("prometheus (add-on)")
+    line = ADDON.assert_status_and_refusals()
     assert PROMETHEUS_PROXY in line, line
-    assert_refuses_arguments("prometheus.sh", "prometheus")
 
 
 def prometheus_pod() -> Object:
@@ -202,11 +191,8 @@ def test_prometheus_answers_through_the_api_server_and_every_target_is_up(
 
 @pytest.fixture(scope="module")
 def sandbox(prometheus_addon: str) -> Iterator[None]:
-    try:
-        deploy_echo(SANDBOX, TEXT, 1)
+    with echo_deployed(SANDBOX, TEXT):
         yield
-    finally:
-        delete_namespace(NAMESPACE)
 
 
 def gateway_and_route() -> list[Object]:

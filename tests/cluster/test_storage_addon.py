@@ -30,20 +30,16 @@ from pathlib import Path
 import pytest
 
 from demo_orq.cluster_settings import SETTINGS
-from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import Object, kubectl, kubectl_json, namespace_exists, pods, wait_until
 from tests.cluster.helpers import (
+    CLUSTER_DIR,
     HARDENED,
     NON_ROOT,
-    addon_state,
-    addon_status_line,
+    Addon,
     apply,
     assert_confined,
-    assert_refuses_arguments,
     assert_restricted_pod,
-    assert_second_install_is_a_no_op,
     delete_namespace,
-    install_addon,
     process_status,
     restricted_namespace,
     running_pod,
@@ -52,7 +48,6 @@ from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_DIR = PROJECT_DIR / "cluster"
 ADDON_NAMESPACE = SETTINGS["STORAGE_NAMESPACE"]
 STORAGE_CLASS = SETTINGS["STORAGE_CLASS"]
 PROVISIONER = "app.kubernetes.io/name=local-path-provisioner"
@@ -82,18 +77,13 @@ provisioner runs the setup helper pod (it checks it once a second) and creates t
 claim is bound, the pod scheduled and started."""
 
 
-@pytest.fixture(scope="module")
-def storage_addon(cluster_node: Object) -> str:
-    """The add-on installed (or found installed); the install command's log."""
-    completed, seconds = install_addon("storage.sh")
-    print(f"\ncluster/storage.sh: {seconds:.1f}s\n{completed.stderr}")
-    return completed.stderr
-
-
-def addon_objects() -> dict[str, str]:
-    """The add-on's objects (the StorageClass included) and the provisioner's pod."""
-    names = [
-        f"namespace/{ADDON_NAMESPACE}",
+ADDON = Addon(
+    "storage.sh",
+    "storage",
+    "local-path (storage add-on)",
+    ADDON_NAMESPACE,
+    # The add-on's objects (the StorageClass included); its pod is the provisioner's.
+    (
         "serviceaccount/local-path-provisioner-service-account",
         "role/local-path-provisioner-role",
         "rolebinding/local-path-provisioner-bind",
@@ -102,20 +92,20 @@ def addon_objects() -> dict[str, str]:
         "configmap/local-path-config",
         "deployment/local-path-provisioner",
         f"storageclass/{STORAGE_CLASS}",
-    ]
-    return addon_state(ADDON_NAMESPACE, names, PROVISIONER)
+    ),
+    PROVISIONER,
+)
+storage_addon = ADDON.fixture()
 
 
 def test_the_install_command_is_idempotent(storage_addon: str) -> None:
-    said = "storage add-on already installed and healthy"
-    before = assert_second_install_is_a_no_op("storage.sh", said, addon_objects)
+    before = ADDON.assert_second_install_is_a_no_op()
     assert sum(1 for key in before if key.startswith("Pod/")) == 1, before
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(storage_addon: str) -> None:
-    line = addon_status_line("local-path (storage add-on)")
+    line = ADDON.assert_status_and_refusals()
     assert f"default StorageClass {STORAGE_CLASS}" in line and str(STORAGE_DIR) in line, line
-    assert_refuses_arguments("storage.sh", "storage")
 
 
 def test_local_path_is_the_one_default_storage_class(storage_addon: str) -> None:

@@ -32,7 +32,6 @@ from demo_orq.cluster_settings import (
     VPA_NAMESPACE,
     VPA_RECOMMENDER_INTERVAL_SECONDS,
 )
-from demo_orq.facts import PROJECT_DIR
 from demo_orq.kube import (
     Object,
     deployment_settled,
@@ -43,16 +42,12 @@ from demo_orq.kube import (
     wait_until,
 )
 from tests.cluster.helpers import (
-    addon_state,
-    addon_status_line,
+    Addon,
     apply,
     assert_confined,
-    assert_refuses_arguments,
     assert_restricted_pod,
-    assert_second_install_is_a_no_op,
     delete_namespace,
     echo_app,
-    install_addon,
     process_status,
     restricted_namespace,
     running_pod,
@@ -61,7 +56,6 @@ from tests.sandbox import SANDBOXES
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_DIR = PROJECT_DIR / "cluster"
 ADDON_NAMESPACE = VPA_NAMESPACE
 RECOMMENDER = "app.kubernetes.io/name=vpa-recommender"
 INTERVAL = VPA_RECOMMENDER_INTERVAL_SECONDS
@@ -83,38 +77,33 @@ LOAD_CPU = 0.02
 is created (idle, they use about 1m)."""
 
 
-@pytest.fixture(scope="module")
-def vpa_addon(cluster_node: Object) -> str:
-    """The add-on installed (or found installed); the install command's log."""
-    completed, seconds = install_addon("vpa.sh")
-    print(f"\ncluster/vpa.sh: {seconds:.1f}s\n{completed.stderr}")
-    return completed.stderr
-
-
-def addon_objects() -> dict[str, str]:
-    """The add-on's objects (the VPA CRDs included) and the recommender's pod."""
-    names = [
-        f"namespace/{ADDON_NAMESPACE}",
+ADDON = Addon(
+    "vpa.sh",
+    "VPA",
+    "vpa-recommender (add-on)",
+    ADDON_NAMESPACE,
+    # The add-on's objects (the VPA CRDs included); its pod is the recommender's.
+    (
         "serviceaccount/vpa-recommender",
         "clusterrole/vpa-recommender",
         "clusterrolebinding/vpa-recommender",
         "deployment/vpa-recommender",
         "customresourcedefinition/verticalpodautoscalers.autoscaling.k8s.io",
         "customresourcedefinition/verticalpodautoscalercheckpoints.autoscaling.k8s.io",
-    ]
-    return addon_state(ADDON_NAMESPACE, names, RECOMMENDER)
+    ),
+    RECOMMENDER,
+)
+vpa_addon = ADDON.fixture()
 
 
 def test_the_install_command_is_idempotent(vpa_addon: str) -> None:
-    said = "VPA add-on already installed and healthy"
-    before = assert_second_install_is_a_no_op("vpa.sh", said, addon_objects)
+    before = ADDON.assert_second_install_is_a_no_op()
     assert sum(1 for key in before if key.startswith("Pod/")) == 1, before
 
 
 def test_status_shows_the_add_on_and_bad_arguments_are_refused(vpa_addon: str) -> None:
-    line = addon_status_line("vpa-recommender (add-on)")
+    line = ADDON.assert_status_and_refusals()
     assert ADDON_NAMESPACE in line, line
-    assert_refuses_arguments("vpa.sh", "vpa")
 
 
 def recommender_pod() -> Object:

@@ -1,6 +1,6 @@
 // jobs runs the app's Jobs, standard library only:
 //
-//	jobs smoke -url URL [-expect TEXT] [-requests N]   the smoke test after a rollout
+//	jobs smoke -url URL [-expect TEXT] [-requests N] [-wait D]   the smoke test after a rollout
 //	jobs etl -url URL -out DIR [-requests N]           the day's figures of the app, as JSON
 //
 // Both reach the app's Service in-cluster. smoke exits 1 when any answer is not a 200 with the
@@ -21,8 +21,8 @@ import (
 	"time"
 )
 
-// warmUp bounds the wait for the Service's first answer: the pods are Ready, but the Service's
-// endpoints follow a moment later.
+// warmUp bounds the wait for the Service's first answer by default: the pods are Ready, but the
+// Service's endpoints follow a moment later.
 const warmUp = 30 * time.Second
 
 type answer struct {
@@ -60,15 +60,15 @@ func get(url string) answer {
 }
 
 // firstAnswer waits until the Service answers at all (any HTTP status), at most warmUp.
-func firstAnswer(url string) error {
-	deadline := time.Now().Add(warmUp)
+func firstAnswer(url string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	for {
 		got := get(url)
 		if got.err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer from %s within %s: %v", url, warmUp, got.err)
+			return fmt.Errorf("no answer from %s within %s: %v", url, wait, got.err)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -112,11 +112,12 @@ func smoke(args []string) error {
 	url := flags.String("url", "", "the Service's URL")
 	expect := flags.String("expect", "", "the text every answer must be; empty: any")
 	requests := flags.Int("requests", 20, "how many requests, one after the other")
+	wait := flags.Duration("wait", warmUp, "how long to wait for the Service's first answer")
 	_ = flags.Parse(args)
 	if *url == "" || *requests < 1 {
 		return errors.New("smoke needs -url and -requests of 1 or more")
 	}
-	if err := firstAnswer(*url); err != nil {
+	if err := firstAnswer(*url, *wait); err != nil {
 		return fmt.Errorf("smoke test failed%s: %w", where(), err)
 	}
 	answers := sample(*url, *requests, 50*time.Millisecond)
@@ -174,7 +175,7 @@ func etl(args []string) error {
 		return fmt.Errorf("etl failed%s: %w", where(), err)
 	}
 	fmt.Printf("on the volume before this run: %d file(s) %s\n", len(earlier), strings.Join(earlier, " "))
-	if err := firstAnswer(*url); err != nil {
+	if err := firstAnswer(*url, warmUp); err != nil {
 		return fmt.Errorf("etl failed%s: %w", where(), err)
 	}
 	answers := sample(*url, *requests, 50*time.Millisecond)

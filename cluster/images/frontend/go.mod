@@ -1,0 +1,3 @@
+module demo-orq/images/frontend
+
+go 1.22
