@@ -61,5 +61,9 @@ pulumi.export("url", app.url)
 pulumi.export("namespace", app.namespace)
 pulumi.export("deploymentName", app.deployment_name)
 pulumi.export("serviceName", app.service_name)
-for output_name, value in {**app.gateway_outputs, **app.strategy_outputs}.items():
+for output_name, value in {
+    **app.gateway_outputs,
+    **app.frontend_outputs,
+    **app.strategy_outputs,
+}.items():
     pulumi.export(camel_case(output_name), value)

@@ -3,7 +3,15 @@
 from .args import HelloAppArgs
 from .hello_app import HelloApp
 from .rules import InvalidArgsError
-from .shared_args import AutoscaleArgs, ClusterAccess, GatewayArgs, SloArgs
+from .shared_args import (
+    AutoscaleArgs,
+    ClusterAccess,
+    EtlArgs,
+    FrontendArgs,
+    GatewayArgs,
+    IsolationArgs,
+    SloArgs,
+)
 from .strategies import BlueGreen, Canary, GateArgs, Recreate, RollingUpdate, Strategy
 
 __all__ = [
@@ -11,11 +19,14 @@ __all__ = [
     "BlueGreen",
     "Canary",
     "ClusterAccess",
+    "EtlArgs",
+    "FrontendArgs",
     "GateArgs",
     "GatewayArgs",
     "HelloApp",
     "HelloAppArgs",
     "InvalidArgsError",
+    "IsolationArgs",
     "Recreate",
     "RollingUpdate",
     "SloArgs",

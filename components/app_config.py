@@ -15,22 +15,16 @@ pod's own environment: what users see is what the pods read. Secret values are n
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .names import CONFIG_SUFFIX, HASH_LENGTH, DeploymentRole, role_deployment_name
+from .names import CONFIG_SUFFIX, DeploymentRole, content_hash, role_deployment_name
 from .pod import MESSAGE_ENV, PodVersion, literal
 from .strategies import Version
 from .workload import Home
-
-
-def content_hash(*parts: str) -> str:
-    """HASH_LENGTH hex digits of SHA-256 over `parts`."""
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:HASH_LENGTH]
 
 
 def config_map_name(deployment_name: str, role: DeploymentRole, values: Mapping[str, str]) -> str:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from . import defaults
 from .cross_checks import cross_field_problems
 from .rules import Rule, field_problems, instance_of, integer_between, or_none, refuse
-from .shared_args import AutoscaleArgs, ClusterAccess, EtlArgs, GatewayArgs, SloArgs
+from .shared_args import (
+    AutoscaleArgs,
+    ClusterAccess,
+    EtlArgs,
+    FrontendArgs,
+    GatewayArgs,
+    IsolationArgs,
+    SloArgs,
+)
 from .strategies import STRATEGIES, STRATEGY_NAMES, RollingUpdate, Strategy, Version
 from .values import (
     COUNT_OR_PERCENT,
@@ -124,6 +132,12 @@ class HelloAppArgs:
     etl: EtlArgs = field(default_factory=EtlArgs)
     """The daily CronJob that writes the app's figures to a volume (off by default)."""
 
+    frontend: FrontendArgs = field(default_factory=FrontendArgs)
+    """A frontend in front of the API, reached by its own Service (off by default)."""
+
+    isolation: IsolationArgs = field(default_factory=IsolationArgs)
+    """The namespace's NetworkPolicies and its quota (both off by default)."""
+
     def __post_init__(self) -> None:
         refuse(self, field_problems(self, RULES) or cross_field_problems(self))
 
@@ -134,6 +148,8 @@ class HelloAppArgs:
     def node_ports(self) -> dict[str, int]:
         """Every node port the app opens, by the path of the field that sets it."""
         ports = {"node_port": self.node_port}
+        if self.frontend.enabled:
+            ports["frontend.node_port"] = self.frontend.node_port
         ports |= {f"strategy.{name}": port for name, port in self.strategy.node_ports().items()}
         return {name: port for name, port in ports.items() if port is not None}
 
@@ -171,5 +187,7 @@ RULES: dict[str, Rule] = {
     "smoke_test": Rule("true or false", instance_of(bool)),
     "jobs_image": IMAGE,
     "etl": Rule("an EtlArgs", instance_of(EtlArgs)),
+    "frontend": Rule("a FrontendArgs", instance_of(FrontendArgs)),
+    "isolation": Rule("an IsolationArgs", instance_of(IsolationArgs)),
 }
 """The rule of each HelloAppArgs field; every field has one (a unit test checks it)."""

@@ -43,13 +43,8 @@ def deploy_blue_green(
     }
     serve_after: list[pulumi.Resource] = list(deployments.values())
     outputs: dict[str, pulumi.Output[Any]] = {"live_color": pulumi.Output.from_input(live)}
-    services = (
-        color_services(parent, name, home, args)
-        if home.entry is not None or args.smoke_test
-        else {}
-    )
     if args.smoke_test:
-        # Each color's version, through its own Service, before the app's Service may select it.
+        # Each color's version, before the app's Service may select it.
         serve_after += [
             smoke_test(
                 parent,
@@ -57,9 +52,9 @@ def deploy_blue_green(
                 home,
                 args,
                 color,
-                role_service_name(args.service_name, color),
+                color_selector(args, color),
                 pods[color],
-                after=[deployments[color], services[color]],
+                after=[deployments[color]],
             )
             for color in COLORS
         ]
@@ -79,6 +74,7 @@ def deploy_blue_green(
     )
     outputs["preview_url"] = service_url(preview, args.url_host)
     if home.entry is not None:
+        services = color_services(parent, name, home, args)
         color_route(parent, name, args, home.entry, live, [*services.values(), *serve_after])
     return Workload(color_selector(args, live), serve_after, outputs, routed=home.entry is not None)
 
@@ -89,8 +85,7 @@ PREVIEW_HEADER = "X-Preview"
 def color_services(
     parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs
 ) -> dict[Color, k8s.core.v1.Service]:
-    """`<service_name>-blue` and `-green`: one color each, for good (a route's backends, the
-    smoke tests' targets)."""
+    """`<service_name>-blue` and `-green`: one color each, for good (a route's backends)."""
     return {
         color: role_service(
             parent, name, args.service_name, color, home.namespace, color_selector(args, color)

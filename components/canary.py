@@ -78,10 +78,9 @@ def deploy_canary(
     }
     analysed: list[pulumi.Resource] = [canary_deployment, canary_service]
     if args.smoke_test and canary_pods > 0:
-        # The canary's version, through the canary Service, before anything sends it more.
-        canary_name = role_service_name(args.service_name, "canary")
+        # The canary's version, before anything sends it more.
         analysed.append(
-            smoke_test(parent, name, home, args, "canary", canary_name, canary_pod, analysed)
+            smoke_test(parent, name, home, args, "canary", canary_labels, canary_pod, analysed)
         )
     if entry is not None and stable is not None and canary.gate.source == "prometheus":
         # The gate judges the requests that the route sends the canary pods: the route first.

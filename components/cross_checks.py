@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .quota import peak_pods, pods_said
 from .rules import Problem
 from .strategies import BlueGreen, Canary, Gated
 
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 def cross_field_problems(args: HelloAppArgs) -> list[Problem]:
     """Every problem found, each named by the path of a field (`strategy.idle_replicas`)."""
     return [*idle_color_problems(args), *autoscale_problems(args), *node_port_problems(args),
-            *gate_source_problems(args), *slo_alert_problems(args)]  # fmt: skip
+            *gate_source_problems(args), *slo_alert_problems(args),
+            *quota_problems(args)]  # fmt: skip
 
 
 def idle_color_problems(args: HelloAppArgs) -> list[Problem]:
@@ -74,3 +76,19 @@ def slo_alert_problems(args: HelloAppArgs) -> list[Problem]:
     if args.slo.alerts and not args.gateway.enabled:
         return [Problem("slo.alerts", True, "false, or true with the gateway on")]
     return []
+
+
+def quota_problems(args: HelloAppArgs) -> list[Problem]:
+    """A quota that the stack's own rollout would run out of: the update would hang on pods the
+    API server refuses, so it is refused before it starts."""
+    isolation = args.isolation
+    if not isolation.quota or isolation.quota_pods is None:
+        return []
+    needed = peak_pods(args)
+    if isolation.quota_pods >= needed:
+        return []
+    accepted = (
+        f"at least {needed}: the most pods this stack runs at once "
+        f"({pods_said(args)}); or none to size it from the stack"
+    )
+    return [Problem("isolation.quota_pods", isolation.quota_pods, accepted)]

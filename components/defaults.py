@@ -12,3 +12,5 @@ SERVICE_PORT = 80
 NODE_PORT = 30080
 JOBS_IMAGE = "localhost/demo-orq/jobs:1.0"
 """The app's Jobs (smoke test, daily figures): built locally (cluster/images/jobs), never pulled."""
+FRONTEND_IMAGE = "localhost/demo-orq/frontend:1.0"
+"""The app's frontend (serves `/` by asking the API): built locally (cluster/images/frontend)."""

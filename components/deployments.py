@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 
 from .app_config import pod_version
 from .args import HelloAppArgs
-from .names import DeploymentRole, role_deployment_name
+from .names import VERSION_LABEL, DeploymentRole, role_deployment_name
 from .pod import PodVersion, pod_template
 from .strategies import Recreate, Version
 from .workload import Home
@@ -62,7 +62,7 @@ def app_deployment(
             "selector": {"match_labels": labels},
             "strategy": deployment_strategy(args),
             "template": pod_template(
-                {**labels, **(pod_labels or {})},
+                {**labels, **(pod_labels or {}), **version_label(args, pod)},
                 pod,
                 args.pre_stop_sleep_seconds,
                 home.service_account,
@@ -81,6 +81,11 @@ def app_deployment(
     if autoscaled and args.vpa:
         vertical_autoscaler(parent, logical_name, home, deployment)
     return deployment
+
+
+def version_label(args: HelloAppArgs, pod: PodVersion) -> dict[str, pulumi.Output[str]]:
+    """The label of the version its smoke test selects, with smoke tests on (components/jobs.py)."""
+    return {VERSION_LABEL: pod.digest()} if args.smoke_test else {}
 
 
 def role_version(

@@ -16,7 +16,15 @@ from typing import Any
 from . import shared_args, strategies
 from .args import RULES, HelloAppArgs
 from .rules import InvalidArgsError, Problem, Rule
-from .shared_args import AutoscaleArgs, ClusterAccess, EtlArgs, GatewayArgs, SloArgs
+from .shared_args import (
+    AutoscaleArgs,
+    ClusterAccess,
+    EtlArgs,
+    FrontendArgs,
+    GatewayArgs,
+    IsolationArgs,
+    SloArgs,
+)
 from .strategies import STRATEGIES, STRATEGY_BY_NAME, STRATEGY_NAMES, GateArgs
 
 GROUPS: dict[str, tuple[type, ...]] = {
@@ -26,6 +34,8 @@ GROUPS: dict[str, tuple[type, ...]] = {
     "gateway": (GatewayArgs,),
     "slo": (SloArgs,),
     "etl": (EtlArgs,),
+    "frontend": (FrontendArgs,),
+    "isolation": (IsolationArgs,),
     "cluster_access": (ClusterAccess,),
 }
 """The fields that hold a dataclass of settings, and the classes each may hold."""

@@ -10,10 +10,13 @@ from .args import HelloAppArgs
 from .blue_green import deploy_blue_green
 from .canary import deploy_canary
 from .deployments import app_labels
+from .frontend import deploy_frontend
 from .gateway import Backend, Entry, Routing, deploy_entry, gateway_url
 from .jobs import etl_cron_job, smoke_test
 from .metrics import burn_rate_rules
 from .names import ALERTS_SUFFIX, ROUTED_ROLES, role_service_name
+from .network_policy import network_policies
+from .quota import namespace_quota
 from .rolling import deploy_rolling
 from .service import app_service, service_url
 from .strategies import BlueGreen, Canary
@@ -32,6 +35,18 @@ DEMO = HelloAppArgs()
 """The demo's app, exactly as its manifest has it."""
 
 
+def namespace_guards(
+    parent: pulumi.Resource, name: str, namespace: pulumi.Input[str], args: HelloAppArgs
+) -> list[pulumi.Resource]:
+    """What keeps the namespace apart: its NetworkPolicies and its quota, as the stack says."""
+    guards: list[pulumi.Resource] = []
+    if args.isolation.network_policy:
+        guards += network_policies(parent, name, namespace, args)
+    if args.isolation.quota:
+        guards += namespace_quota(parent, name, namespace, args)
+    return guards
+
+
 def deploy_strategy(parent: pulumi.Resource, name: str, home: Home, args: HelloAppArgs) -> Workload:
     """What the strategy deploys behind the app's Service."""
     match args.strategy:
@@ -44,8 +59,9 @@ def deploy_strategy(parent: pulumi.Resource, name: str, home: Home, args: HelloA
 
 
 class HelloApp(pulumi.ComponentResource):
-    """The demo's app: a Namespace (Pod Security "restricted" enforced), a ServiceAccount with no
-    API token, the Deployment(s) of http-echo that the strategy needs, and a Service in front.
+    """The demo's app: a Namespace (Pod Security "restricted" enforced), if asked with its quota
+    and NetworkPolicies; a ServiceAccount with no API token, the Deployment(s) of http-echo that
+    the strategy needs, a Service in front, and if asked a frontend before it.
 
     Pass the Kubernetes provider in `opts` (`providers=[provider]`): the children use it.
     Instances are independent: give each one its own name, namespace and node ports.
@@ -60,6 +76,8 @@ class HelloApp(pulumi.ComponentResource):
     """The strategy's own: `live_color`, `preview_url` (BlueGreen), `canary_url`,
     `canary_effective_weight`, `canary_split` (Canary), `gate_result` (both, when the gate is
     on)."""
+    frontend_outputs: dict[str, pulumi.Output[object]]
+    """With a frontend: `frontend_url`, where its Service answers."""
     gateway_outputs: dict[str, pulumi.Output[object]]
     """With a gateway: `gateway_url`, and `gateway_ca_certificate`, the CA that users trust
     (`curl --cacert`)."""
@@ -78,11 +96,13 @@ class HelloApp(pulumi.ComponentResource):
         )
         # Taking the namespace's name from the Namespace makes its children wait for it.
         namespace_name = namespace.metadata.name
+        guards = namespace_guards(self, name, namespace_name, args)
+        # Every pod runs as this account: none starts before the namespace's guards are there.
         service_account = k8s.core.v1.ServiceAccount(
             name,
             metadata={"name": args.deployment_name, "namespace": namespace_name},
             automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards),
         )
         entry: Entry | None = None
         self.gateway_outputs = {}
@@ -117,10 +137,14 @@ class HelloApp(pulumi.ComponentResource):
             routing = Routing([Backend(args.service_name)])
             entry.route(self, name, routing, depends_on=[service])
         if args.smoke_test and workload.app_pod is not None:
-            smoke_test(self, name, home, args, "app", args.service_name, workload.app_pod,
-                       after=[service, *workload.app_deployments])  # fmt: skip
+            smoke_test(self, name, home, args, "app", workload.selector, workload.app_pod,
+                       after=workload.app_deployments)  # fmt: skip
         if args.etl.enabled:
             etl_cron_job(self, name, home, args)
+        self.frontend_outputs = {}
+        if args.frontend.enabled:
+            frontend = deploy_frontend(self, name, home, args, after=[service])
+            self.frontend_outputs["frontend_url"] = service_url(frontend, args.url_host)
         if args.slo.alerts:
             alert_rules(self, name, namespace_name, args)
 
@@ -137,6 +161,7 @@ class HelloApp(pulumi.ComponentResource):
                 "service_name": self.service_name,
                 **self.strategy_outputs,
                 **self.gateway_outputs,
+                **self.frontend_outputs,
             }
         )
 

@@ -1,11 +1,12 @@
 """The app's Jobs, with the image of cluster/images/jobs: the smoke test of each new version, and
 the document's "daily ETL at 03:00" (a CronJob that writes the day's figures to a volume).
 
-A smoke test is a Job named by what it tests (`<deployment>-smoke-<hash>`): a new version is a new
-Job, which `pulumi up` waits for (the provider's Job await) and which the resources behind it
-(a Service's switch, the route, the stable pods) depend on. When it fails, so does the update,
-and the error holds the Job's last lines (its termination message falls back to its log) and the
-`kubectl logs` command for the rest. Pulumi deletes the old Job once the new one has passed.
+A smoke test is a Job named by what it tests (`<deployment>-smoke-<hash>`), with a Service of the
+same name that selects that version's pods alone: a new version is a new Job, which `pulumi up`
+waits for (the provider's Job await) and which the resources behind it (a Service's switch, the
+route, the stable pods) depend on. When it fails, so does the update, and the error holds the
+Job's last lines (its termination message falls back to its log) and the `kubectl logs` command
+for the rest. Pulumi deletes the old Job and Service once the new ones have passed.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import defaults
-from .app_config import content_hash
 from .args import HelloAppArgs
 from .names import (
     DATA_SUFFIX,
     ETL_JOB,
+    JOB_LABEL,
     JOB_NAME_LENGTH,
     SMOKE_SUFFIX,
+    VERSION_LABEL,
     DeploymentRole,
     cron_job_name,
     fitted,
     role_deployment_name,
 )
 from .pod import CONTAINER_SECURITY_CONTEXT, POD_SECURITY_CONTEXT, RUN_AS_USER, PodVersion
+from .service import app_service
 from .workload import Home
 
 SMOKE_REQUESTS = 20
@@ -96,24 +99,39 @@ def smoke_test(
     home: Home,
     args: HelloAppArgs,
     role: DeploymentRole,
-    service: str,
+    selector: dict[str, str],
     pod: PodVersion,
     after: Sequence[pulumi.Resource],
 ) -> k8s.batch.v1.Job:
-    """The Job that requests `role`'s version `pod` through the Service `service` once `after`
-    is done: SMOKE_REQUESTS answers, each a 200 with the text the pods answer (the same
-    environment expands it)."""
-    namespace = args.namespace
-    tested = pulumi.Output.all(pod.image, pod.text, service, *pod.env, *pod.env_from).apply(
-        lambda parts: content_hash(*map(str, parts))
+    """The Job that requests `role`'s version `pod` once `after` is done: SMOKE_REQUESTS
+    answers, each a 200 with the text the pods answer (the same environment expands it).
+
+    It requests a Service of its own that selects `selector`'s pods of this version alone (their
+    VERSION_LABEL), new with each version: a Service that changes its selector is reached through
+    the old rules until kube-proxy catches up, so its old pods (still answering through their
+    preStop sleep) would be tested instead. A new Service is either not there yet (the Job
+    retries) or there with the new version's pods alone."""
+    digest = pod.digest()
+    tested = digest.apply(
+        lambda value: fitted(
+            role_deployment_name(args.deployment_name, role), SMOKE_SUFFIX + value, JOB_NAME_LENGTH
+        )
     )
-    head = role_deployment_name(args.deployment_name, role)
+    logical_name = f"{role_deployment_name(name, role)}-smoke"
+    service = app_service(
+        parent,
+        logical_name,
+        tested,
+        home.namespace,
+        digest.apply(lambda value: {**selector, VERSION_LABEL: value}),
+        node_port=None,
+    )
     container = {
         "name": "smoke",
         "image": args.jobs_image,
         "args": [
             "smoke",
-            f"-url={service_url(namespace, service)}",
+            tested.apply(lambda service_name: f"-url={service_url(args.namespace, service_name)}"),
             f"-expect={pod.text}",
             f"-requests={SMOKE_REQUESTS}",
         ],
@@ -121,25 +139,23 @@ def smoke_test(
         "env_from": pod.env_from,
     }
     return k8s.batch.v1.Job(
-        f"{role_deployment_name(name, role)}-smoke",
+        logical_name,
         metadata={
-            "name": tested.apply(
-                lambda digest: fitted(head, SMOKE_SUFFIX + digest, JOB_NAME_LENGTH)
-            ),
+            "name": tested,
             "namespace": home.namespace,
-            "labels": {"demo-orq.io/job": "smoke", "demo-orq.io/role": role},
+            "labels": {JOB_LABEL: "smoke", "demo-orq.io/role": role},
         },
         spec={
             "backoff_limit": 0,
             "active_deadline_seconds": SMOKE_DEADLINE_SECONDS,
             "template": {
-                "metadata": {"labels": {"demo-orq.io/job": "smoke"}},
+                "metadata": {"labels": {JOB_LABEL: "smoke"}},
                 "spec": job_pod_spec(home, container),
             },
         },
         opts=pulumi.ResourceOptions(
             parent=parent,
-            depends_on=list(after),
+            depends_on=[*after, service],
             # A Job's template cannot change: another test is another Job.
             delete_before_replace=True,
             custom_timeouts=pulumi.CustomTimeouts(create=f"{SMOKE_DEADLINE_SECONDS + 30}s"),
@@ -187,12 +203,12 @@ def etl_cron_job(
             "successful_jobs_history_limit": 3,
             "failed_jobs_history_limit": 1,
             "job_template": {
-                "metadata": {"labels": {"demo-orq.io/job": ETL_JOB}},
+                "metadata": {"labels": {JOB_LABEL: ETL_JOB}},
                 "spec": {
                     "backoff_limit": 1,
                     "active_deadline_seconds": 600,
                     "template": {
-                        "metadata": {"labels": {"demo-orq.io/job": ETL_JOB}},
+                        "metadata": {"labels": {JOB_LABEL: ETL_JOB}},
                         "spec": job_pod_spec(home, container, [volume]),
                     },
                 },

@@ -6,6 +6,7 @@ names of those objects from the component's name."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal, get_args
 
 Color = Literal["blue", "green"]
@@ -39,15 +40,32 @@ TLS_SECRET_SUFFIX = "-tls"
 """The Secret of a gateway's certificate: `<service_name>-tls`."""
 REDIRECT_ROUTE_SUFFIX = "-http"
 """The HTTPRoute that redirects HTTP to HTTPS: `<service_name>-http`."""
+FRONTEND_SUFFIX = "-frontend"
+"""The app's frontend: the Deployment `<deployment_name>-frontend`, the Service
+`<service_name>-frontend`."""
 ALERTS_SUFFIX = "-alerts"
 """The ConfigMap of the app's Prometheus alert rules: `<service_name>-alerts`."""
 
 HASH_LENGTH = 10
 """Hex digits of the content hash in the names of the objects named by their content."""
+
+
+def content_hash(*parts: str) -> str:
+    """HASH_LENGTH hex digits of SHA-256 over `parts`."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:HASH_LENGTH]
+
+
+VERSION_LABEL = "demo-orq.io/version"
+"""The pods' label with the content hash of what they run (image, text, environment): a
+version's smoke test selects its pods alone by it. Never in a Deployment's selector."""
 CONFIG_SUFFIX = "-config-"
 """A Deployment's ConfigMap: `<its name>-config-<hash of the values>`."""
 SMOKE_SUFFIX = "-smoke-"
-"""The smoke-test Job of a Deployment's version: `<its name>-smoke-<hash of the version>`."""
+"""The smoke test of a Deployment's version, a Job and the Service it requests:
+`<its name>-smoke-<hash of the version>`."""
+JOB_LABEL = "demo-orq.io/job"
+"""The label of every pod of the app's Jobs, `smoke` or `etl` (the NetworkPolicies select them
+by it)."""
 ETL_JOB = "etl"
 """The app's daily CronJob, `<deployment_name>-etl`, and `demo-orq job run etl`'s name for it."""
 DATA_SUFFIX = "-data"
@@ -71,14 +89,16 @@ def fitted(head: str, tail: str, length: int) -> str:
     return head[:room].rstrip("-") + tail
 
 
-DEPLOYMENT_SUFFIXES = tuple(
-    role_deployment_name("", role) for role in get_args(DeploymentRole) if role != "app"
+DEPLOYMENT_SUFFIXES = (
+    *(role_deployment_name("", role) for role in get_args(DeploymentRole) if role != "app"),
+    FRONTEND_SUFFIX,
 )
 SERVICE_SUFFIXES = (
     *(role_service_name("", role) for role in get_args(ServiceRole) if role != "app"),
     TLS_SECRET_SUFFIX,
     REDIRECT_ROUTE_SUFFIX,
     ALERTS_SUFFIX,
+    FRONTEND_SUFFIX,
 )
 
 LABEL_LENGTH = 63

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import defaults
+from .names import content_hash
 
 RUN_AS_USER = 10001
 MESSAGE_ENV = "APP_MESSAGE"
@@ -29,10 +30,17 @@ class PodVersion:
     env: list[k8s.core.v1.EnvVarArgsDict] = field(default_factory=list)
     env_from: list[k8s.core.v1.EnvFromSourceArgsDict] = field(default_factory=list)
 
+    def digest(self) -> pulumi.Output[str]:
+        """The content hash of this version: its pods' VERSION_LABEL when it is smoke-tested."""
+        parts = pulumi.Output.all(self.image, self.text, *self.env, *self.env_from)
+        return parts.apply(lambda resolved: content_hash(*map(str, resolved)))
 
+
+LIMIT_CPU_MILLIS = 200
+LIMIT_MEMORY_MI = 128
 RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
     "requests": {"cpu": "50m", "memory": "64Mi"},
-    "limits": {"cpu": "200m", "memory": "128Mi"},
+    "limits": {"cpu": f"{LIMIT_CPU_MILLIS}m", "memory": f"{LIMIT_MEMORY_MI}Mi"},
 }
 
 POD_SECURITY_CONTEXT: k8s.core.v1.PodSecurityContextArgsDict = {
@@ -53,7 +61,7 @@ def literal(text: str) -> str:
 
 
 def pod_template(
-    labels: dict[str, str],
+    labels: dict[str, pulumi.Input[str]],
     version: PodVersion,
     pre_stop_sleep_seconds: int,
     service_account: pulumi.Input[str],

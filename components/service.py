@@ -21,7 +21,7 @@ SERVICE_ANNOTATIONS = {"pulumi.com/skipAwait": "true"}
 def app_service(
     parent: pulumi.Resource,
     logical_name: str,
-    name: str,
+    name: pulumi.Input[str],
     namespace: pulumi.Input[str],
     selector: pulumi.Input[dict[str, str]],
     node_port: int | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import defaults
 from .rules import (
     Problem,
     Rule,
@@ -20,7 +21,9 @@ from .rules import (
 from .values import (
     CRON_SCHEDULE,
     DNS_1123_LABEL,
+    IMAGE,
     MAX_REPLICAS,
+    NODE_PORT,
     TIME_ZONE,
     matching_host_name,
     storage_size,
@@ -98,6 +101,10 @@ class GatewayArgs:
     """Port at which users reach the HTTPS listener (the `gateway_url` output and the redirect):
     the local cluster's node port; 443 behind a cloud load balancer."""
 
+    controller_namespace: str = "gateway-system"
+    """Namespace of the gateway's controller (its pods carry the requests to the app's): the
+    one the app's NetworkPolicy lets in, with `isolation.network_policy` on."""
+
     def __post_init__(self) -> None:
         refuse(self, field_problems(self, GATEWAY_RULES))
 
@@ -147,6 +154,54 @@ class EtlArgs:
         refuse(self, field_problems(self, ETL_RULES))
 
 
+@dataclass(frozen=True)
+class FrontendArgs:
+    """The app's frontend (the document's "only `frontend` -> `api`"): a Deployment
+    `<deployment_name>-frontend` whose pods serve `/` by asking the API through its Service's
+    DNS name, and its own Service `<service_name>-frontend`."""
+
+    enabled: bool = False
+    """Off by default: the demo's manifest has none."""
+
+    replicas: int = 2
+    """Pods of the frontend."""
+
+    image: str = defaults.FRONTEND_IMAGE
+    """Its image (cluster/images/frontend): takes `-api URL` and `-listen :PORT`."""
+
+    node_port: int | None = 30083
+    """Node port of the frontend's Service; None makes it a ClusterIP one."""
+
+    def __post_init__(self) -> None:
+        refuse(self, field_problems(self, FRONTEND_RULES))
+
+
+@dataclass(frozen=True)
+class IsolationArgs:
+    """What keeps the app's namespace apart from the others (the document's multi-team use):
+    NetworkPolicies, and a ResourceQuota with a LimitRange."""
+
+    network_policy: bool = False
+    """A default-deny NetworkPolicy for the app's namespace (ingress and egress, DNS excepted) and
+    the allow rules of what the app needs: the API's pods take requests from the frontend, the
+    gateway's controller and the app's Jobs, nothing else. Off by default: only a cluster whose
+    network enforces NetworkPolicy should have them (the local one: cluster/network-policies.sh;
+    kind's kindnetd; Calico or Cilium), or they would look like a protection they are not."""
+
+    quota: bool = False
+    """A ResourceQuota on pods, CPU and memory for the namespace, and a LimitRange that gives a
+    container without resources the app's and refuses one above them: enforced by the API server
+    on every cluster. Off by default: the demo's manifest has none."""
+
+    quota_pods: int | None = None
+    """Pods the quota allows (CPU and memory follow: each pod at the app's limits); None: twice
+    the most pods the stack runs at once (during a rollout, with its Jobs and frontend), since a
+    stopping pod counts until its grace period ends. A number below that most is refused."""
+
+    def __post_init__(self) -> None:
+        refuse(self, field_problems(self, ISOLATION_RULES))
+
+
 AUTOSCALE_RULES: dict[str, Rule] = {
     "enabled": Rule("true or false", instance_of(bool)),
     "min_replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
@@ -170,6 +225,7 @@ GATEWAY_RULES: dict[str, Rule] = {
     ),
     "class_name": DNS_1123_LABEL,
     "port": Rule("an integer from 1 to 65535", integer_between(1, 65535)),
+    "controller_namespace": DNS_1123_LABEL,
 }
 
 SLO_RULES: dict[str, Rule] = {
@@ -188,7 +244,25 @@ ETL_RULES: dict[str, Rule] = {
     "storage": Rule("a size in Mi or Gi from 1Mi to 100Gi, e.g. 64Mi", storage_size),
 }
 
+FRONTEND_RULES: dict[str, Rule] = {
+    "enabled": Rule("true or false", instance_of(bool)),
+    "replicas": Rule(f"an integer from 1 to {MAX_REPLICAS}", integer_between(1, MAX_REPLICAS)),
+    "image": IMAGE,
+    "node_port": NODE_PORT,
+}
+
+ISOLATION_RULES: dict[str, Rule] = {
+    "network_policy": Rule("true or false", instance_of(bool)),
+    "quota": Rule("true or false", instance_of(bool)),
+    "quota_pods": Rule(
+        "an integer from 1 to 1000, or none to size it from the stack",
+        or_none(integer_between(1, 1000)),
+    ),
+}
+
 RULES_OF: dict[type, dict[str, Rule]] = {
+    FrontendArgs: FRONTEND_RULES,
+    IsolationArgs: ISOLATION_RULES,
     EtlArgs: ETL_RULES,
     AutoscaleArgs: AUTOSCALE_RULES,
     SloArgs: SLO_RULES,

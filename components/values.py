@@ -51,13 +51,13 @@ DNS_1123_LABEL = Rule(
 )
 DEPLOYMENT_NAME = Rule(
     f"a DNS-1123 label of at most {NAME_LENGTH} characters "
-    f"(the strategies add {', '.join(DEPLOYMENT_SUFFIXES)})",
+    f"(the strategies and the frontend add {', '.join(DEPLOYMENT_SUFFIXES)})",
     short_label(_DNS_1123_LABEL),
 )
 SERVICE_NAME = Rule(
     f"a DNS-1035 label of at most {NAME_LENGTH} characters among a-z, 0-9 and '-', starting "
     "with a letter and ending with a letter or digit "
-    f"(the strategies add {', '.join(SERVICE_SUFFIXES)})",
+    f"(the strategies, the gateway and the frontend add {', '.join(SERVICE_SUFFIXES)})",
     short_label(_DNS_1035_LABEL),
 )
 _HOST_NAME = re.compile(

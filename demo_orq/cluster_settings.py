@@ -65,6 +65,8 @@ BROKEN_ECHO_IMAGE: Final = SETTINGS["BROKEN_ECHO_IMAGE"]
 """http-echo whose every answer of `/` is a 500, while the kubelet's probes pass."""
 JOBS_IMAGE: Final = SETTINGS["JOBS_IMAGE"]
 """The app's Jobs (smoke test, daily figures): components/defaults.py JOBS_IMAGE."""
+FRONTEND_IMAGE: Final = SETTINGS["FRONTEND_IMAGE"]
+"""The app's frontend: components/defaults.py FRONTEND_IMAGE."""
 NETCHECK_IMAGE: Final = SETTINGS["NETCHECK_IMAGE"]
 """DNS + HTTP from inside a pod, printed as JSON."""
 GATEWAY_HTTP_NODE_PORT: Final = int(SETTINGS["GATEWAY_HTTP_NODE_PORT"])

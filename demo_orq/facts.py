@@ -16,6 +16,7 @@ from components.defaults import (
     CONTAINER_PORT,
     DEPLOYMENT,
     IMAGE,
+    JOBS_IMAGE,
     MESSAGE,
     NAMESPACE,
     NODE_PORT,
@@ -59,6 +60,7 @@ SHELL_FACTS = {
     "DEMO_V1_MESSAGE": V1_MESSAGE,
     "DEMO_V2_MESSAGE": V2_MESSAGE,
     "DEMO_PORT_FORWARD_PORT": str(PORT_FORWARD_PORT),
+    "DEMO_JOBS_IMAGE": JOBS_IMAGE,
 }
 
 

@@ -4,28 +4,32 @@
 # evidence of each step, the way of the chosen strategy (RollingUpdate by default). It ends with
 # the stack as Pulumi.<stack>.yaml says (the file is put back as it was found), so `git status`
 # is clean and `pulumi preview` shows no change.
-# With --gateway, the app also gets its HTTPS entry through the Gateway API (docs/gateway.md).
+# With --gateway, the app also gets its HTTPS entry through the Gateway API (docs/gateway.md);
+# with --isolation, a frontend before it, NetworkPolicies that let only the frontend (and the
+# gateway, and the app's Jobs) reach it, and a quota (docs/isolation.md).
 #   usage: scripts/demo.sh [--strategy RollingUpdate|Recreate|BlueGreen|Canary]
-#                          [--stack dev|kind] [--forward-port PORT] [--gateway]
+#                          [--stack dev|kind] [--forward-port PORT] [--gateway] [--isolation]
 set -euo pipefail
 project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 fail_usage() { echo "demo: $1" >&2; usage >&2; exit 2; }
 
 stack=dev
 strategy=RollingUpdate
 forward_port=""
 gateway=false
+isolation=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --strategy) [[ $# -ge 2 ]] || fail_usage "--strategy needs a value"; strategy="$2"; shift 2 ;;
     --stack) [[ $# -ge 2 ]] || fail_usage "--stack needs a value (accepted: dev, kind)"; stack="$2"; shift 2 ;;
     --forward-port) [[ $# -ge 2 ]] || fail_usage "--forward-port needs a value"; forward_port="$2"; shift 2 ;;
     --gateway) gateway=true; shift ;;
+    --isolation) isolation=true; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) fail_usage "unknown argument '$1' (accepted: --strategy NAME, --stack dev|kind, --forward-port PORT, --gateway)" ;;
+    *) fail_usage "unknown argument '$1' (accepted: --strategy NAME, --stack dev|kind, --forward-port PORT, --gateway, --isolation)" ;;
   esac
 done
 case "$stack" in
@@ -82,6 +86,9 @@ setup() {
         { echo "demo: no GatewayClass 'traefik' in the kind cluster: see docs/gateway.md" >&2; exit 1; }
     fi
   fi
+  if $isolation && [[ "$stack" == dev ]]; then
+    cluster/network-policies.sh
+  fi
   cp "$stack_file" "$stack_file_copy"
   trap put_stack_file_back EXIT
   pulumi stack select "$stack" --create
@@ -97,6 +104,8 @@ setup() {
     $other_strategies_keys >/dev/null
   pulumi config set strategy "$strategy"
   pulumi config set gateway "$gateway"
+  local key
+  for key in networkPolicy frontend quota; do pulumi config set "$key" "$isolation"; done
 }
 
 # The stack's app while a command runs: what the users saw (answers, failures, timings).
@@ -113,6 +122,25 @@ reach() {
   show curl -fsS "http://127.0.0.1:$forward_port/"
   kill "$forward"; wait "$forward" 2>/dev/null || true
   if $gateway; then reach_gateway; fi
+  if $isolation; then isolate; fi
+}
+
+isolate() {
+  step "2c) Only the frontend reaches the API: NetworkPolicies, enforced"
+  local namespace api
+  namespace="$(output namespace)"
+  api="http://$(output serviceName).$namespace.svc/"
+  show kubectl -n "$namespace" get networkpolicy,resourcequota,limitrange
+  show curl -fsS "$(output frontendUrl)"
+  echo "a pod of the namespace that is not the frontend asks the API:"
+  kubectl -n "$namespace" delete pod outsider --ignore-not-found --wait >/dev/null
+  # The app's own Jobs image, hardened as the namespace's restricted profile requires.
+  show kubectl -n "$namespace" run outsider --restart=Never --image="$DEMO_JOBS_IMAGE" \
+    --overrides='{"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"outsider","image":"'"$DEMO_JOBS_IMAGE"'","args":["smoke","-url='"$api"'","-requests=1","-wait=5s"],"securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true}}]}}'
+  kubectl -n "$namespace" wait pod/outsider --for=jsonpath='{.status.phase}'=Failed --timeout=60s >/dev/null &&
+    echo "refused, as it must be:"
+  show kubectl -n "$namespace" logs outsider
+  kubectl -n "$namespace" delete pod outsider --wait=false >/dev/null
 }
 
 reach_gateway() {

@@ -340,6 +340,12 @@ SETTINGS: tuple[Setting, ...] = (
         "gateway.port",
     ),
     Setting(
+        "gatewayControllerNamespace",
+        readers.TEXT,
+        "Namespace of the gateway's controller, which networkPolicy lets reach the API's pods",
+        "gateway.controller_namespace",
+    ),
+    Setting(
         "pdbMinAvailable",
         readers.OPTIONAL_COUNT_OR_PERCENT,
         "A PodDisruptionBudget: pods that stay up while nodes drain; empty for none",
@@ -405,6 +411,48 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("etlSchedule", readers.TEXT, "When the daily figures are written", "etl.schedule"),
     Setting("etlTimeZone", readers.TEXT, "Time zone of etlSchedule", "etl.time_zone"),
     Setting("etlStorage", readers.TEXT, "Size of the daily figures' volume", "etl.storage"),
+    Setting(
+        "frontend",
+        readers.BOOLEAN,
+        "A frontend before the API: its pods serve / by asking the API through its Service's "
+        "DNS name (frontend -> <the API's answer>), behind a Service of its own",
+        "frontend.enabled",
+    ),
+    Setting("frontendReplicas", readers.INTEGER, "Pods of the frontend", "frontend.replicas"),
+    Setting(
+        "frontendImage",
+        readers.TEXT,
+        "Image of the frontend: cluster/images/frontend",
+        "frontend.image",
+    ),
+    Setting(
+        "frontendNodePort",
+        readers.INTEGER,
+        "NodePort of the frontend's Service",
+        "frontend.node_port",
+    ),
+    Setting(
+        "networkPolicy",
+        readers.BOOLEAN,
+        "NetworkPolicies: the namespace denies all in and out but DNS; the API's pods take "
+        "requests from the frontend, the app's Jobs and the gateway's controller alone (the "
+        "cluster must enforce them: cluster/network-policies.sh)",
+        "isolation.network_policy",
+    ),
+    Setting(
+        "quota",
+        readers.BOOLEAN,
+        "A ResourceQuota (pods, CPU, memory) and a LimitRange (the app's resources as a "
+        "container's default and most) for the namespace",
+        "isolation.quota",
+    ),
+    Setting(
+        "quotaPods",
+        readers.OPTIONAL_INTEGER,
+        "Pods the quota allows, CPU and memory at the app's limits each; unset: twice the most "
+        "pods the stack runs at once (a rollout's included)",
+        "isolation.quota_pods",
+    ),
     Setting(
         "vpa",
         readers.BOOLEAN,

@@ -2,7 +2,7 @@
 
 from pulumi_policy import Policy
 
-from . import advisory, images, namespaces, pod_security, probes, resources
+from . import advisory, images, isolation, namespaces, pod_security, probes, resources
 
 POLICIES: list[Policy] = [
     *pod_security.POLICIES,
@@ -10,5 +10,6 @@ POLICIES: list[Policy] = [
     *probes.POLICIES,
     *images.POLICIES,
     *namespaces.POLICIES,
+    *isolation.POLICIES,
     *advisory.POLICIES,
 ]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
+from components.names import CONFIG_SUFFIX
 from components.traffic import SteadyLoad, TrafficReport
 from demo_orq import facts
 from demo_orq.cluster_settings import BROKEN_ECHO_IMAGE
@@ -102,7 +103,7 @@ def config_maps_in_use(deployment: str) -> list[Object]:
 
 def config_maps() -> set[str]:
     listed = kubectl("-n", NAMESPACE, "get", "configmaps", "-o", "name").stdout.split()
-    return {name.removeprefix("configmap/") for name in listed if "-config-" in name}
+    return {name.removeprefix("configmap/") for name in listed if CONFIG_SUFFIX in name}
 
 
 def jobs(label: str) -> list[Object]:

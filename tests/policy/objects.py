@@ -108,5 +108,9 @@ def violations(
 
 
 def all_violations(props: dict[str, Any], resource_type: str = DEPLOYMENT) -> dict[str, list[str]]:
-    found = {name: violations(name, props, resource_type) for name in POLICIES_BY_NAME}
+    found = {
+        name: violations(name, props, resource_type)
+        for name, policy in POLICIES_BY_NAME.items()
+        if isinstance(policy, ResourceValidationPolicy)  # a stack-wide one sees no single object
+    }
     return {name: messages for name, messages in found.items() if messages}

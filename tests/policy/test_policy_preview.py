@@ -71,3 +71,22 @@ def test_the_preview_of_the_projects_dev_stack_passes_the_policy_pack(project: P
     output = preview.stdout + preview.stderr
     assert (preview.returncode, MANDATORY_VIOLATION.findall(output)) == (0, []), output
     assert "demo-orq-kubernetes" in output, output  # the pack did run
+
+
+def test_the_dev_stack_is_warned_about_its_open_namespace_and_a_team_can_make_it_a_refusal(
+    project: ProjectCopy, tmp_path: Path
+):
+    project.pulumi("stack", "init", "dev")
+    warned = project.pulumi("preview", "--stack", "dev", "--policy-pack", POLICY_PACK, check=False)
+    output = warned.stdout + warned.stderr
+    assert warned.returncode == 0, output
+    assert re.search(r"\[advisory\]\s+namespace-isolated", output), output
+    assert "networkPolicy true" in output and "quota true" in output, output
+
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"namespace-isolated": "mandatory"}', encoding="utf-8")
+    refused = project.pulumi("preview", "--stack", "dev", "--policy-pack", POLICY_PACK,
+                             "--policy-pack-config", str(config), check=False)  # fmt: skip
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert re.search(r"\[mandatory\]\s+namespace-isolated", output), output

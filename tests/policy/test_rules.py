@@ -42,6 +42,7 @@ def test_the_pack_has_the_mandatory_and_advisory_rules():
         "replicas-at-least-two",
         "read-only-root-filesystem",
         "no-service-account-token",
+        "namespace-isolated",
     } == ADVISORY
 
 

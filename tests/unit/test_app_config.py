@@ -11,7 +11,7 @@ import pytest
 
 from components import BlueGreen, Canary, HelloApp, HelloAppArgs, InvalidArgsError
 from components.app_config import config_map_name
-from components.names import fitted
+from components.names import HASH_LENGTH, SMOKE_SUFFIX, VERSION_LABEL, fitted
 from components.shared_args import EtlArgs
 from demo_orq.config import StackConfigError, load
 from tests.unit.manifests import dependencies
@@ -119,22 +119,39 @@ def smoke_jobs(rendered) -> dict[str, dict[str, Any]]:
     return {r.name: r.inputs for r in rendered.kubernetes_objects() if r.inputs["kind"] == "Job"}
 
 
-def test_rolling_update_smoke_tests_the_apps_service_once_it_has_rolled_out(render_app, mocks):
+def smoke_service_selects_this_version_alone(
+    rendered: Any, job: dict[str, Any], deployment: dict[str, Any]
+) -> None:
+    """The Job requests a Service of its own name, whose selector is the Deployment's plus the
+    version label of its pod template (no other version's pods, even through stale rules)."""
+    name = job["metadata"]["name"]
+    smoke = job["spec"]["template"]["spec"]["containers"][0]
+    assert smoke["args"][1] == f"-url=http://{name}.demo.svc:80/"
+    (service,) = [s for s in rendered.objects("Service") if s["metadata"]["name"] == name]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert len(pod_labels[VERSION_LABEL]) == HASH_LENGTH
+    assert name.endswith(SMOKE_SUFFIX + pod_labels[VERSION_LABEL])
+    expected = {
+        **deployment["spec"]["selector"]["matchLabels"],
+        VERSION_LABEL: pod_labels[VERSION_LABEL],
+    }
+    assert service["spec"]["selector"] == expected
+
+
+def test_rolling_update_smoke_tests_its_version_once_it_has_rolled_out(render_app, mocks):
     rendered = render_app(HelloAppArgs(smoke_test=True, app_config=PROD))
 
     (job,) = smoke_jobs(rendered).values()
     smoke = job["spec"]["template"]["spec"]["containers"][0]
-    app = container(rendered.object("Deployment", "hello"))
-    assert smoke["args"][:3] == [
-        "smoke",
-        "-url=http://hello-svc.demo.svc:80/",
-        f"-expect={app['args'][0].removeprefix('-text=')}",
-    ]
+    deployment = rendered.object("Deployment", "hello")
+    app = container(deployment)
+    assert smoke["args"][2] == f"-expect={app['args'][0].removeprefix('-text=')}"
     assert smoke["envFrom"] == app["envFrom"]  # the same text, expanded the same way
     assert smoke["terminationMessagePolicy"] == "FallbackToLogsOnError"
     assert job["spec"]["backoffLimit"] == 0
     assert job["metadata"]["name"].startswith("hello-api-smoke-")
-    assert {"Service/hello", "Deployment/hello"} <= dependencies(mocks, "Job", "hello-smoke")
+    smoke_service_selects_this_version_alone(rendered, job, deployment)
+    assert {"Service/hello-smoke", "Deployment/hello"} <= dependencies(mocks, "Job", "hello-smoke")
 
 
 def test_blue_green_smoke_tests_each_color_before_the_services_may_switch(render_app, mocks):
@@ -143,10 +160,10 @@ def test_blue_green_smoke_tests_each_color_before_the_services_may_switch(render
     jobs = smoke_jobs(rendered)
     assert set(jobs) == {"hello-blue-smoke", "hello-green-smoke"}
     for color in ("blue", "green"):
-        smoke = jobs[f"hello-{color}-smoke"]["spec"]["template"]["spec"]["containers"][0]
-        assert smoke["args"][1] == f"-url=http://hello-svc-{color}.demo.svc:80/"
+        deployment = rendered.object("Deployment", f"hello-{color}")
+        smoke_service_selects_this_version_alone(rendered, jobs[f"hello-{color}-smoke"], deployment)
         waits_for = dependencies(mocks, "Job", f"hello-{color}-smoke")
-        assert {f"Deployment/hello-{color}", f"Service/hello-{color}"} <= waits_for
+        assert {f"Deployment/hello-{color}", f"Service/hello-{color}-smoke"} <= waits_for
     for service in ("hello", "hello-preview"):
         assert {"Job/hello-blue-smoke", "Job/hello-green-smoke"} <= dependencies(
             mocks, "Service", service
@@ -154,11 +171,15 @@ def test_blue_green_smoke_tests_each_color_before_the_services_may_switch(render
 
 
 def test_a_canary_step_is_smoke_tested_before_the_stable_pods_shrink(render_app, mocks):
-    render_app(HelloAppArgs(smoke_test=True, replicas=4, strategy=Canary(weight=50)))
+    rendered = render_app(HelloAppArgs(smoke_test=True, replicas=4, strategy=Canary(weight=50)))
 
+    job = smoke_jobs(rendered)["hello-canary-smoke"]
+    smoke_service_selects_this_version_alone(
+        rendered, job, rendered.object("Deployment", "hello-canary")
+    )
     assert "Job/hello-canary-smoke" in dependencies(mocks, "Deployment", "hello")
     assert "Job/hello-canary-smoke" in dependencies(mocks, "AnalysisGate", "hello-gate")
-    assert {"Deployment/hello-canary", "Service/hello-canary"} <= dependencies(
+    assert {"Deployment/hello-canary", "Service/hello-canary-smoke"} <= dependencies(
         mocks, "Job", "hello-canary-smoke"
     )
 

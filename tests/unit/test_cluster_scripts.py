@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from components import GatewayArgs, gateway, prometheus
-from components.defaults import IMAGE, JOBS_IMAGE
+from components.defaults import FRONTEND_IMAGE, IMAGE, JOBS_IMAGE
 from components.hello_app import ALERT_RULES_LABEL
 from demo_orq.cluster_settings import (
     PROMETHEUS_PROXY,
@@ -199,9 +199,11 @@ def test_the_cluster_imports_the_echo_image_the_demo_deploys():
     )
 
 
-def test_the_cluster_imports_the_jobs_image_the_component_runs():
-    assert SETTINGS["JOBS_IMAGE"] == JOBS_IMAGE, (
-        "cluster/settings.env JOBS_IMAGE and components/defaults.py JOBS_IMAGE must name one image"
+@pytest.mark.parametrize(("key", "image"), [("JOBS_IMAGE", JOBS_IMAGE),
+                                             ("FRONTEND_IMAGE", FRONTEND_IMAGE)])  # fmt: skip
+def test_the_cluster_imports_the_images_the_component_runs(key, image):
+    assert SETTINGS[key] == image, (
+        f"cluster/settings.env {key} and components/defaults.py {key} must name one image"
     )
 
 

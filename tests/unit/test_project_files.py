@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import BlueGreen, Canary, ClusterAccess, HelloAppArgs
+from components import BlueGreen, Canary, ClusterAccess, FrontendArgs, HelloAppArgs
 from demo_orq import facts
 from demo_orq.config import load
 from demo_orq.settings import KEYS
@@ -127,7 +127,7 @@ def test_every_sandbox_has_its_own_namespace_and_node_port_apart_from_the_demos(
     node_ports = [port for sandbox in SANDBOXES.values() for port in sandbox.node_ports()]
     defaults = HelloAppArgs()
     users_ports = {*defaults.node_ports().values(), BlueGreen().preview_node_port,
-                   Canary().node_port}  # fmt: skip
+                   Canary().node_port, FrontendArgs().node_port}  # fmt: skip
 
     assert len(set(namespaces)) == len(namespaces)
     assert len(set(node_ports)) == len(node_ports)
@@ -146,7 +146,7 @@ def test_the_kind_cluster_maps_every_node_port_the_kind_stack_opens(
         (m["containerPort"], m["hostPort"]) for m in mappings if m["listenAddress"] == "127.0.0.1"
     }
 
-    config = load({**stack_config("kind"), "strategy": strategy})
+    config = load({**stack_config("kind"), "strategy": strategy, "frontend": "true"})
 
     opened = set(config.app.node_ports().values())
     assert opened, "every strategy opens the app's node port"
