@@ -21,7 +21,7 @@ from pulumi import automation as auto
 
 from components.traffic import SteadyLoad, Target
 
-from .cli import command_parser
+from .cli import add_seconds_argument, command_parser
 from .errors import RefusedError
 from .facts import PROJECT
 from .settings import DEFAULT_STRATEGY, STRATEGY_KEY
@@ -168,29 +168,13 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         default=(25, 50, 100),
         help="canary weights in percent, in order (default: 25,50,100)",
     )
-    parser.add_argument(
-        "--pause",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="pause between steps (default: 10)",
-    )
-    parser.add_argument(
-        "--sample",
-        type=float,
-        default=4.0,
-        metavar="SECONDS",
-        help="seconds of requests that show the answers split (default: 4)",
-    )
+    add_seconds_argument(parser, "--pause", 10, 0, 3600, "pause between steps")
+    add_seconds_argument(parser, "--sample", 4, 1, 60, "seconds of requests that show the split")
     arguments = parser.parse_args(argv)
     if not (arguments.to_message or arguments.to_image):
         parser.error("give the new version: --to-message TEXT and/or --to-image IMAGE")
     if arguments.to_message is not None and not arguments.to_message.strip():
         parser.error("argument --to-message: an empty message is not a version")
-    if not 0 <= arguments.pause <= 3600:
-        parser.error(f"argument --pause: {arguments.pause} (accepted: 0 to 3600 seconds)")
-    if not 1 <= arguments.sample <= 60:
-        parser.error(f"argument --sample: {arguments.sample} (accepted: 1 to 60 seconds)")
     return arguments
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -46,6 +47,24 @@ def usage() -> str:
         "(default: the project around the current folder). On an error a verb prints one line,\n"
         "`<verb> refused: ...` (exit 2, nothing changed) or `<verb> failed: ...` (exit 1)."
     )
+
+
+def add_seconds_argument(
+    parser: argparse.ArgumentParser, flag: str, default: float, low: float, high: float, help: str
+) -> None:
+    """`flag SECONDS`, from `low` to `high` (a value out of them: one line naming it)."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} (accepted: {low:g} to {high:g} seconds)")
+        return value
+
+    parser.add_argument(flag, type=seconds, default=default, metavar="SECONDS",
+                        help=f"{help} (default: {default:g})")  # fmt: skip
 
 
 def command_parser(verb: str, stack: bool = True, **options: Any) -> argparse.ArgumentParser:

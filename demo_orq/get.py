@@ -12,24 +12,17 @@ from collections.abc import Sequence
 
 from components.traffic import wait_for_answer
 
-from .cli import command_parser
+from .cli import add_seconds_argument, command_parser
 from .stacks import add_service_argument, reach, select_stack
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = command_parser("get")
     add_service_argument(parser, "the Service to ask")
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="ask again until it answers, at most this long (default: 10)",
+    add_seconds_argument(
+        parser, "--wait", 10, 0, 600, "ask again until it answers, at most this long"
     )
-    arguments = parser.parse_args(argv)
-    if not 0 <= arguments.wait <= 600:
-        parser.error(f"argument --wait: {arguments.wait:g} (accepted: 0 to 600 seconds)")
-    return arguments
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str]) -> int:

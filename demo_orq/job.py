@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from components.names import ETL_JOB, JOB_NAME_LENGTH, cron_job_name, fitted
 
-from .cli import command_parser
+from .cli import add_seconds_argument, command_parser
 from .errors import RefusedError
 from .kube import kubectl
 from .stacks import deployed_outputs, select_stack, stack_config
@@ -27,17 +27,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = command_parser("job")
     parser.add_argument("action", choices=["run"], help="run: start one now and wait for it")
     parser.add_argument("name", choices=JOBS, help="the CronJob, by its short name")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="fail when the Job has not ended by then (default: 600)",
+    add_seconds_argument(
+        parser, "--timeout", 600, 1, 3600, "fail when the Job has not ended by then"
     )
-    arguments = parser.parse_args(argv)
-    if not 1 <= arguments.timeout <= 3600:
-        parser.error(f"argument --timeout: {arguments.timeout:g} (accepted: 1 to 3600 seconds)")
-    return arguments
+    return parser.parse_args(argv)
 
 
 class Cluster:
