@@ -13,10 +13,9 @@ import pulumi_kubernetes as k8s
 
 from . import defaults
 from .args import HelloAppArgs
-from .jobs import service_url
 from .names import FRONTEND_SUFFIX
 from .pod import CONTAINER_SECURITY_CONTEXT, POD_SECURITY_CONTEXT, RESOURCES
-from .service import app_service
+from .service import app_service, in_cluster_url
 from .workload import Home
 
 HEALTH_PATH = "/health"
@@ -37,7 +36,7 @@ def frontend_container(args: HelloAppArgs) -> dict[str, Any]:
         "image": args.frontend.image,
         "image_pull_policy": "IfNotPresent",
         "args": [
-            f"-api={service_url(args.namespace, args.service_name)}",
+            f"-api={in_cluster_url(args.namespace, args.service_name)}",
             f"-listen=:{defaults.CONTAINER_PORT}",
         ],
         "ports": [{"container_port": defaults.CONTAINER_PORT}],

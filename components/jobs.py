@@ -17,7 +17,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import defaults
 from .args import HelloAppArgs
 from .names import (
     DATA_SUFFIX,
@@ -32,7 +31,7 @@ from .names import (
     role_deployment_name,
 )
 from .pod import CONTAINER_SECURITY_CONTEXT, POD_SECURITY_CONTEXT, RUN_AS_USER, PodVersion
-from .service import app_service
+from .service import app_service, in_cluster_url
 from .workload import Home
 
 SMOKE_REQUESTS = 20
@@ -43,11 +42,6 @@ JOB_RESOURCES: k8s.core.v1.ResourceRequirementsArgsDict = {
     "limits": {"cpu": "200m", "memory": "64Mi"},
 }
 DATA_DIR = "/data"
-
-
-def service_url(namespace: str, service: str) -> str:
-    """The app's Service as a pod of its namespace reaches it."""
-    return f"http://{service}.{namespace}.svc:{defaults.SERVICE_PORT}/"
 
 
 def job_environment() -> list[k8s.core.v1.EnvVarArgsDict]:
@@ -131,7 +125,9 @@ def smoke_test(
         "image": args.jobs_image,
         "args": [
             "smoke",
-            tested.apply(lambda service_name: f"-url={service_url(args.namespace, service_name)}"),
+            tested.apply(
+                lambda service_name: f"-url={in_cluster_url(args.namespace, service_name)}"
+            ),
             f"-expect={pod.text}",
             f"-requests={SMOKE_REQUESTS}",
         ],
@@ -184,7 +180,7 @@ def etl_cron_job(
         "image": args.jobs_image,
         "args": [
             ETL_JOB,
-            f"-url={service_url(args.namespace, args.service_name)}",
+            f"-url={in_cluster_url(args.namespace, args.service_name)}",
             f"-out={DATA_DIR}",
         ],
         "env": job_environment(),

@@ -73,6 +73,11 @@ def role_service(
     )
 
 
+def in_cluster_url(namespace: str, service: str) -> str:
+    """A Service of the app as a pod of its namespace reaches it, by name."""
+    return f"http://{service}.{namespace}.svc:{defaults.SERVICE_PORT}/"
+
+
 def service_url(service: k8s.core.v1.Service, url_host: str) -> pulumi.Output[str]:
     """Where the Service the cluster created answers: its node port, else its in-cluster name."""
 
