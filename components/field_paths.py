@@ -16,27 +16,22 @@ from typing import Any
 from . import shared_args, strategies
 from .args import RULES, HelloAppArgs
 from .rules import InvalidArgsError, Problem, Rule
-from .shared_args import (
-    AutoscaleArgs,
-    ClusterAccess,
-    EtlArgs,
-    FrontendArgs,
-    GatewayArgs,
-    IsolationArgs,
-    SloArgs,
-)
 from .strategies import STRATEGIES, STRATEGY_BY_NAME, STRATEGY_NAMES, GateArgs
+
+
+def shared_groups() -> dict[str, tuple[type, ...]]:
+    """HelloAppArgs' fields that hold a group of shared_args (autoscale, gateway...), from the
+    type of each field's default: a group added there is known here with nothing to write."""
+    defaults = {each.name: each.default_factory for each in fields(HelloAppArgs)
+                if each.default_factory is not MISSING}  # fmt: skip
+    return {name: (type(made),) for name, make in defaults.items()
+            if type(made := make()) in shared_args.RULES_OF}  # fmt: skip
+
 
 GROUPS: dict[str, tuple[type, ...]] = {
     "strategy": STRATEGIES,
     "gate": (GateArgs,),
-    "autoscale": (AutoscaleArgs,),
-    "gateway": (GatewayArgs,),
-    "slo": (SloArgs,),
-    "etl": (EtlArgs,),
-    "frontend": (FrontendArgs,),
-    "isolation": (IsolationArgs,),
-    "cluster_access": (ClusterAccess,),
+    **shared_groups(),
 }
 """The fields that hold a dataclass of settings, and the classes each may hold."""
 

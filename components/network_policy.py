@@ -28,6 +28,8 @@ from .names import FRONTEND_SUFFIX, JOB_LABEL
 DEFAULT_DENY = "default-deny"
 JOB_PODS = {"match_expressions": [{"key": JOB_LABEL, "operator": "Exists"}]}
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+POD_PORT = [{"protocol": "TCP", "port": defaults.CONTAINER_PORT}]
+"""The port every pod of the app (the API's, the frontend's) listens on."""
 DNS = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}
 """The cluster DNS's pods (CoreDNS under its usual labels, as kind and the local cluster run it)."""
 
@@ -36,7 +38,7 @@ def to_the_api(args: HelloAppArgs) -> dict[str, Any]:
     """A rule's peer and port: the API's pods, on their container port."""
     return {
         "to": [{"pod_selector": {"match_labels": app_labels(args)}}],
-        "ports": [{"protocol": "TCP", "port": defaults.CONTAINER_PORT}],
+        "ports": POD_PORT,
     }
 
 
@@ -63,7 +65,6 @@ def network_policies(
         "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: DNS["namespace"]}},
         "pod_selector": {"match_labels": DNS["labels"]},
     }
-    api_port = [{"protocol": "TCP", "port": defaults.CONTAINER_PORT}]
     deployment = args.deployment_name
     # By the policy's part: its name in the cluster, and its spec.
     policies: dict[str, tuple[str, dict[str, Any]]] = {
@@ -75,12 +76,12 @@ def network_policies(
         "api": (deployment, {
             "pod_selector": {"match_labels": app_labels(args)},
             "policy_types": ["Ingress"],
-            "ingress": [{"from": api_clients(args), "ports": api_port}],
+            "ingress": [{"from": api_clients(args), "ports": POD_PORT}],
         }),
         "frontend": (f"{deployment}{FRONTEND_SUFFIX}", {
             "pod_selector": {"match_labels": frontend_labels(args)},
             "policy_types": ["Ingress", "Egress"],
-            "ingress": [{"ports": api_port}],
+            "ingress": [{"ports": POD_PORT}],
             "egress": [to_the_api(args)],
         }),
         "jobs": (f"{deployment}-jobs", {
