@@ -22,7 +22,8 @@ lint() {
 
 # The second process's share: about as long as the first's once both run.
 BESIDE=(tests/cluster tests/policy tests/toolchain tests/unit tests/e2e/test_strategies_cloud.py
-        tests/e2e/test_report.py tests/e2e/test_config_jobs.py tests/e2e/test_isolation.py)
+        tests/e2e/test_report.py tests/e2e/test_config_jobs.py tests/e2e/test_isolation.py
+        tests/e2e/test_demo_command.py)
 
 # Runs the suites; the status is the first failure's, else 0.
 all_suites() {
