@@ -1,11 +1,9 @@
 """The benchmark command: runs the cases, prints the tables and writes them as JSON and Markdown.
 
-bench/run.sh [--runs N] [--cases tools,overhead] [--operations upgrade,...]
-             [--variants COMMIT,COMMIT+NAME=VALUE,...] [--out FILE]
+bench/run.sh [--runs N] [--cases tools,overhead] [--operations upgrade,...] [--out FILE]
 
 Cases: tools (Pulumi, kubectl and Helm side by side, overhead above the cluster's own time),
-overhead (where Pulumi's start-up goes), cuts (Pulumi's overhead with the language host of
-each commit in --variants, side by side), scaling (a stack of 1, 10, 30 apps, minutes),
+overhead (where Pulumi's start-up goes), scaling (a stack of 1, 10, 30 apps, minutes),
 evaluation (the many-apps program under mocks). Default: tools,overhead.
 """
 
@@ -26,13 +24,12 @@ from bench.compare import (
     ratio_rows,
     run_comparison,
 )
-from bench.cuts import DEFAULT_VARIANTS, run_cuts
 from bench.machine import describe, format_machine
 from bench.overhead import run_overhead
 from bench.scaling import run_evaluation, run_scaling
 from bench.timing import Figures, format_table
 
-ALL_CASES = ("tools", "overhead", "cuts", "scaling", "evaluation")
+ALL_CASES = ("tools", "overhead", "scaling", "evaluation")
 DEFAULT_CASES = ("tools", "overhead")
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,12 +52,6 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"tools case: subset of {','.join(operations)} (deploy and uninstall always run)",
     )
     parser.add_argument(
-        "--variants",
-        default=",".join(DEFAULT_VARIANTS),
-        help="cuts case: language host commits (WORKTREE: the working tree's), each optionally "
-        f"with +NAME=VALUE settings (default: {','.join(DEFAULT_VARIANTS)})",
-    )
-    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -79,7 +70,6 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
             f"argument --operations: unknown {sorted(arguments.operations - set(operations))} "
             f"(accepted: {', '.join(operations)})"
         )
-    arguments.variants = tuple(v.strip() for v in arguments.variants.split(",") if v.strip())
     if arguments.runs < 1:
         parser.error(f"argument --runs: must be at least 1, got {arguments.runs}")
     arguments.out = (
@@ -100,8 +90,6 @@ def main(argv: list[str] | None = None) -> None:
             comparison = run_comparison(arguments.runs, arguments.operations)
         if "overhead" in arguments.cases:
             run_overhead(arguments.runs, figures)
-        if "cuts" in arguments.cases:
-            run_cuts(arguments.runs, figures, arguments.variants)
         if "evaluation" in arguments.cases:
             run_evaluation(arguments.runs, figures)
         if "scaling" in arguments.cases:
@@ -133,10 +121,13 @@ def report(
             f"{format_comparison(comparison)}\n\n{ratios}\n\n"
             f"median [min..max] over {done} runs; xN: the median as a multiple of the "
             "fastest tool's; cluster = first pod change -> the last pod Ready (uninstall: "
-            "namespace gone), from API watch events stamped on arrival; before / after: the "
-            "tool's time before the cluster's first change and after its last (negative: it "
-            "returned before the cluster was done); overhead = before + after (after >= 0); "
-            f"1st probe: runs whose new pods were all Ready at their first readiness probe{failed}"
+            "namespace gone; switch back: the Service's new selector -> its EndpointSlices list "
+            "the new color's pods alone, all Ready), from API watch events stamped on arrival; "
+            "before / after: the tool's time before the cluster's first change and after its "
+            "last (negative: it returned before the cluster was done); overhead = before + "
+            "after (after >= 0); 1st probe: runs whose new pods were all Ready at their first "
+            "readiness probe; pulumi/best: to the smaller median of the others, measure by "
+            f"measure, named, with its runs that returned early{failed}"
         )
     if any(True for _ in figures):
         sections.append(f"{format_table(figures)}\n\nmedian [min..max] over the runs")

@@ -3,7 +3,8 @@ the same run, each in its own sandbox, and each operation's time is split into t
 time and the tool's overhead above it (bench/spans.py).
 
 Every run deploys from nothing and ends with an uninstall; the tools take turns operation by
-operation inside a run, in an order that rotates from run to run.
+operation inside a run, in an order that rotates from run to run. The BlueGreen switch back runs
+in a sandbox of its own per tool, set up before it and removed after it (untimed).
 """
 
 from __future__ import annotations
@@ -18,15 +19,36 @@ from bench.spans import (
     Span,
     deleting,
     deletion_work,
+    endpoint_pod,
+    endpoints,
     pods_after,
     ready,
     rollout_work,
+    serves_only,
     split,
+    switch_work,
     template,
+    with_label,
 )
 from bench.timing import format_number, median
-from bench.tools import REPLICAS, SCALED, V1, V2, Tool, make_tools
-from bench.watch import ApiWatch, namespace_watch, pod_watch
+from bench.tools import (
+    REPLICAS,
+    SCALED,
+    SWITCHED_FROM,
+    SWITCHED_TO,
+    V1,
+    V2,
+    Tool,
+    blue_green_selector,
+    make_tools,
+)
+from bench.watch import (
+    ApiWatch,
+    endpoint_slice_watch,
+    namespace_watch,
+    pod_watch,
+    service_watch,
+)
 from demo_orq import facts
 from demo_orq.kube import namespace_exists
 
@@ -45,6 +67,15 @@ class Operation:
     replicas: int | None = None
     """The pods the cluster must have Ready after it; None: it changes no pod."""
     removes: bool = False
+    switch_to: str | None = None
+    """BlueGreen: the color that the Service selects after it (in the tool's BlueGreen sandbox,
+    set up before it and removed after it, untimed); the cluster is done when the Service's
+    EndpointSlices list that color's pods alone."""
+
+    @property
+    def watched(self) -> bool:
+        """The cluster has work to do, which its watches time."""
+        return self.replicas is not None or self.removes or self.switch_to is not None
 
 
 OPERATIONS = (
@@ -53,6 +84,12 @@ OPERATIONS = (
     Operation("no-change", "no-change check", "check_no_change"),
     Operation("rollback", "rollback to v1 (previous)", "rollback", None, REPLICAS),
     Operation("scale", f"scale {REPLICAS} -> {SCALED}", "scale", (V1, SCALED), SCALED),
+    Operation(
+        "switch-back",
+        f"BlueGreen switch back {SWITCHED_FROM} -> {SWITCHED_TO} ({REPLICAS} + {REPLICAS} pods)",
+        "switch_back",
+        switch_to=SWITCHED_TO,
+    ),
     Operation("uninstall", "uninstall (namespace gone)", "uninstall", removes=True),
 )
 
@@ -118,11 +155,13 @@ def spread(values: list[float]) -> str:
 
 def ratios(medians: list[float]) -> list[str]:
     """Each median as a multiple of the smallest (`x1.0` for the fastest); none when a median
-    is not positive (a ratio to zero or to a negative overhead means nothing)."""
-    if any(not value > 0 for value in medians):
+    is not positive (a ratio to zero or to a negative overhead means nothing). A tool without
+    runs of the operation (nan) gets none and is left out of the others'."""
+    present = [value for value in medians if value == value]
+    if not present or any(not value > 0 for value in present):
         return [""] * len(medians)
-    fastest = min(medians)
-    return [f" x{value / fastest:.1f}" for value in medians]
+    fastest = min(present)
+    return [f" x{value / fastest:.1f}" if value == value else "" for value in medians]
 
 
 MeasureRow = tuple[str, Callable[[Span], float | None], bool]
@@ -143,7 +182,7 @@ def rows(comparison: Comparison) -> list[list[str]]:
             continue
         title = operation.title
         for measure, read, with_ratio in MEASURES:
-            if operation.replicas is None and not operation.removes and measure != "total s":
+            if not operation.watched and measure != "total s":
                 continue
             if measure == "before / after s":
                 cells = [before_after(runs) for runs in spans]
@@ -153,7 +192,7 @@ def rows(comparison: Comparison) -> list[list[str]]:
                 cells = [spread(v) + ratio for v, ratio in zip(values, shown, strict=True)]
             table.append([title, measure, *cells])
             title = ""
-        if operation.replicas is not None:
+        if operation.replicas is not None or operation.switch_to is not None:
             table.append(["", "first probe / early", *[probes(runs) for runs in spans]])
     return table
 
@@ -169,33 +208,62 @@ def before_after(runs: list[Span]) -> str:
 def probes(runs: list[Span]) -> str:
     """`k/N first, e early`: runs whose new pods were all Ready at their first readiness probe,
     and runs in which the tool returned before the cluster was done."""
+    if not runs:
+        return "-"
     first = sum(1 for span in runs if span.first_probe)
-    early = sum(1 for span in runs if span.after is not None and span.after < 0)
-    text = f"{first}/{len(runs)} at 1st probe"
+    early = returned_early(runs)
+    if all(span.first_probe is None for span in runs):
+        text = "no new pods"
+    else:
+        text = f"{first}/{len(runs)} at 1st probe"
     return text + (f", {early} returned early" if early else "")
+
+
+def returned_early(runs: list[Span]) -> int:
+    """The runs in which the tool returned before the cluster was done."""
+    return sum(1 for span in runs if span.after is not None and span.after < 0)
 
 
 def format_comparison(comparison: Comparison) -> str:
     return format_rows(rows(comparison))
 
 
+def ratio_to_best(ours: float, theirs: dict[str, float], early: dict[str, int]) -> str:
+    """`ours` divided by the smallest of the other tools' medians (`theirs`, by tool; a missing
+    or non-positive one is left out), with that tool's name and, when it returned before the
+    cluster was done in some runs (`early`, by tool), how many: its median then ends before
+    the cluster's work did."""
+    positive = {name: value for name, value in theirs.items() if value > 0}
+    if not positive or ours != ours:
+        return "-"
+    best = min(positive, key=lambda name: positive[name])
+    note = f", {early[best]} returned early" if early.get(best) else ""
+    return f"{ours / positive[best]:.1f} ({best}{note})"
+
+
 def ratio_rows(comparison: Comparison, tool: str) -> list[list[str]]:
-    """`tool`'s medians divided by each other tool's, total and overhead, per operation."""
+    """`tool`'s medians divided by each other tool's, total and overhead, per operation, and by
+    the best (smallest) of the others'."""
     others = [other for other in comparison.tools if other != tool]
-    table = [
-        ["operation", *[f"total {tool}/{o}" for o in others],
-         *[f"overhead {tool}/{o}" for o in others]]
-    ]  # fmt: skip
+    best = "best" if len(others) > 1 else ""
+    table = [["operation"]]
+    for measure in ("total", "overhead"):
+        table[0] += [f"{measure} {tool}/{other}" for other in others]
+        table[0] += [f"{measure} {tool}/{best}"] if best else []
     for operation in OPERATIONS:
         mine = comparison.of(operation.key, tool)
         if not mine:
             continue
+        early = {other: returned_early(comparison.of(operation.key, other)) for other in others}
         cells = []
         for read in (lambda span: span.total, lambda span: span.overhead):
-            for other in others:
-                theirs = median([read(span) for span in comparison.of(operation.key, other)])
-                ours = median([read(span) for span in mine])
-                cells.append(f"{ours / theirs:.1f}" if theirs > 0 else "-")
+            ours = median([read(span) for span in mine])
+            theirs = {
+                other: median([read(span) for span in comparison.of(operation.key, other)])
+                for other in others
+            }
+            cells += [f"{ours / value:.1f}" if value > 0 else "-" for value in theirs.values()]
+            cells += [ratio_to_best(ours, theirs, early)] if best else []
         table.append([operation.title, *cells])
     return table
 
@@ -261,11 +329,13 @@ def measure(
     """The operation's span, and the pod events during it (compact, for a second look)."""
     if operation.version is not None:
         tool.prepare(*operation.version)
+    if operation.switch_to is not None:
+        return measure_switch(tool, operation.switch_to)
     action: Callable[[], None] = getattr(tool, operation.action)
     started = time.monotonic()
     action()
     ended = time.monotonic()
-    if operation.replicas is None and not operation.removes:
+    if not operation.watched:
         return split(started, ended, None), []
     work = wait_for_work(pods, namespaces, operation, started)
     return split(started, ended, work), trace(pods, started, max(ended, work.done))
@@ -279,6 +349,86 @@ def trace(pods: ApiWatch, started: float, ended: float) -> list[list[object]]:
         for event in pods.snapshot()
         if started - 0.5 <= event.arrived <= ended + 0.5
     ]  # fmt: skip
+
+
+def measure_switch(tool: Tool, color: str) -> tuple[Span, list[list[object]]]:
+    """The switch back to `color` in the tool's BlueGreen sandbox, which it sets up before (and
+    waits until the Service's EndpointSlices list the other color's pods alone) and removes
+    after, untimed; and the Service's and its slices' events during it."""
+    namespace = tool.blue_green.namespace
+    try:
+        tool.set_up_blue_green()
+        with ExitStack() as stack:
+            pods = stack.enter_context(pod_watch(namespace, SELECTOR))
+            slices = stack.enter_context(endpoint_slice_watch(namespace, facts.SERVICE))
+            services = stack.enter_context(service_watch(namespace, facts.SERVICE))
+            state = pods_after(pods.initial, pods.snapshot())
+            wanted, was = (
+                with_label(state, "color", color),
+                with_label(state, "color", SWITCHED_FROM),
+            )
+            settle(slices, was, f"{facts.SERVICE} to serve {SWITCHED_FROM} alone")
+            started = time.monotonic()
+            tool.switch_back()
+            ended = time.monotonic()
+            work = wait_for_switch(slices, services, started, blue_green_selector(color), wanted)
+            changed = [
+                event
+                for event in pods.snapshot()
+                if event.arrived >= started and (event.type != "MODIFIED" or deleting(event.object))
+            ]
+            if changed:
+                raise AssertionError(f"pods came or went during the switch: {pod_summary(pods)}")
+            events = switch_trace(slices, services, started, max(ended, work.done))
+            return split(started, ended, work), events
+    finally:
+        tool.remove_blue_green()
+
+
+def settle(slices: ApiWatch, pods: set[str], what: str) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    while not serves_only(pods_after(slices.initial, slices.snapshot()), pods):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {SETTLE_TIMEOUT_SECONDS}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def wait_for_switch(
+    slices: ApiWatch, services: ApiWatch, started: float, selector: dict[str, str], pods: set[str]
+) -> ClusterWork:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        work = switch_work(
+            slices.initial, slices.snapshot(), services.snapshot(), started, selector, pods
+        )
+        if work is not None:
+            return work
+        time.sleep(0.1)
+    listed = endpoints(pods_after(slices.initial, slices.snapshot()))
+    raise TimeoutError(
+        f"the Service did not switch to {selector} in {SETTLE_TIMEOUT_SECONDS}s; its endpoints "
+        f"now: {[(endpoint_pod(e), e.get('conditions')) for e in listed]}, wanted {pods}"
+    )
+
+
+def switch_trace(
+    slices: ApiWatch, services: ApiWatch, started: float, ended: float
+) -> list[list[object]]:
+    """[seconds since start, event, object, what it says] of the Service (its selector) and its
+    EndpointSlices (each endpoint's pod and Ready) between."""
+    events = [
+        [round(event.arrived - started, 3), event.type, "service",
+         (event.object.get("spec") or {}).get("selector")]
+        for event in services.snapshot()
+        if started - 0.5 <= event.arrived <= ended + 0.5
+    ] + [
+        [round(event.arrived - started, 3), event.type, event.object["metadata"]["name"],
+         [[(e.get("targetRef") or {}).get("name"), (e.get("conditions") or {}).get("ready")]
+          for e in event.object.get("endpoints") or []]]
+        for event in slices.snapshot()
+        if started - 0.5 <= event.arrived <= ended + 0.5
+    ]  # fmt: skip
+    return sorted(events, key=lambda row: float(str(row[0])))
 
 
 def refuse_existing_namespaces(tools: list[Tool]) -> None:

@@ -2,11 +2,12 @@
 preview of programs that do less and less than the demo.
 
 - the CLI: `pulumi version`;
-- language host: the demo-orq Python language host (toolchain/pulumi_language_python.py), from
-  spawn to the port it announces (the engine starts it twice per command);
+- language host: demo-orq's Python language host (toolchain/langhost), from spawn to the port
+  it announces (the engine starts it twice per command);
 - provider: the pulumi-resource-kubernetes plugin, from spawn to its port;
 - Python: start-up and imports of the program (pulumi, pulumi_kubernetes, the component), and the
-  exit after them, run plainly and as the language host runs the program (PROGRAM_BOOTSTRAP);
+  exit after them, run plainly, by the host's runner in a new process, and by the runner through
+  the warm server (toolchain/python_program_server.py);
 - `pulumi preview` of an empty Python program (engine + language host + Python), of a program
   with only the Kubernetes provider (+ provider start and configure), and of the demo itself.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from bench.timing import Figures, stopwatch
 from demo_orq.facts import PROJECT_DIR
 from tests.sandbox import ProjectCopy, cluster_location, copy_project, require_pulumi_cli
-from toolchain.pulumi_language_python import PROGRAM_BOOTSTRAP
+from toolchain import python_program_server
 
 OVERHEAD = "10 start-up overhead"
 
@@ -75,11 +76,11 @@ def seconds_to_port(command: list[str], cwd: Path) -> float:
         process.wait(timeout=30)
 
 
-def import_and_exit_seconds(command: list[str]) -> tuple[float, float]:
+def import_and_exit_seconds(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(spawn -> the program's modules imported, imported -> process gone) of a Python process
     that runs PROGRAM_IMPORTS: the start-up and the shutdown the engine waits for."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     imported = time.monotonic()
@@ -89,13 +90,19 @@ def import_and_exit_seconds(command: list[str]) -> tuple[float, float]:
 
 
 def measure_program_process(figures: Figures, script: Path) -> None:
-    """The program's imports and exit, run plainly and as the language host runs it."""
+    """The program's imports and exit, run plainly, by the host's runner in a new process, and
+    by the runner through the warm server (its first run here starts the server and is left
+    out: the next ones are what a user's commands get)."""
+    runner = [PYTHON, python_program_server.__file__, "run", str(script)]
+    new_process = {**os.environ, python_program_server.IDLE_ENV: "0"}
+    import_and_exit_seconds(runner, dict(os.environ))  # starts the server if there is none
     ways = {
-        "plain python": [PYTHON, str(script)],
-        "as the language host runs it": [PYTHON, "-c", PROGRAM_BOOTSTRAP, str(script)],
+        "plain python": ([PYTHON, str(script)], new_process),
+        "as the host's runner runs it, new process": (runner, new_process),
+        "as the host's runner runs it, warm server": (runner, dict(os.environ)),
     }
-    for way, command in ways.items():
-        imported, exited = import_and_exit_seconds(command)
+    for way, (command, env) in ways.items():
+        imported, exited = import_and_exit_seconds(command, env)
         figures.add(OVERHEAD, f"python: start + the program's imports, {way}", imported)
         figures.add(OVERHEAD, f"python: exit after them, {way}", exited)
 

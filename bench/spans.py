@@ -4,9 +4,12 @@ arrival (bench/watch.py), and the tool's overhead above it.
 For an operation that changes pods (deploy, upgrade, rollback, scale) the cluster is done at the
 first event after which the live pods (not being deleted) are the wanted number, all Ready, all of
 one pod template, and not the pods there were before. For an uninstall it is done when the
-namespace is gone. Its own time runs from the first change it made (a new pod, a pod or the
-namespace marked for deletion) to that moment; the rest of the tool's wall time is the tool's:
-`before` (start-up, planning, API calls) and `after` (noticing the end, saving state, exiting).
+namespace is gone. For a BlueGreen switch (a Service's selector, no pod changes) it is done at
+the first EndpointSlice event after which the Service's slices list exactly the new color's pods,
+all Ready. Its own time runs from the first change it made (a new pod, a pod or the namespace
+marked for deletion; for a switch, the Service's new selector: the tool's request taking effect)
+to that moment; the rest of the tool's wall time is the tool's: `before` (start-up, planning,
+API calls) and `after` (noticing the end, saving state, exiting).
 """
 
 from __future__ import annotations
@@ -160,6 +163,73 @@ def deletion_work(
     if not marked or not gone:
         return None
     return ClusterWork(min(marked), gone[0])
+
+
+def endpoints(slices: dict[str, Object]) -> list[Object]:
+    """The endpoints that a Service's EndpointSlices (uid -> object) list, but for slices being
+    deleted."""
+    return [
+        endpoint
+        for piece in slices.values()
+        if not deleting(piece)
+        for endpoint in piece.get("endpoints") or []
+    ]
+
+
+def endpoint_pod(endpoint: Object) -> str:
+    """The uid of the pod an endpoint stands for ("" when it names none)."""
+    return str((endpoint.get("targetRef") or {}).get("uid", ""))
+
+
+def with_label(pods: dict[str, Object], key: str, value: str) -> set[str]:
+    """The uids of the live pods (not being deleted) labelled `key`=`value`."""
+    return {
+        name
+        for name, pod in live(pods).items()
+        if (pod["metadata"].get("labels") or {}).get(key) == value
+    }
+
+
+def serves_only(slices: dict[str, Object], pods: set[str]) -> bool:
+    """The slices list exactly `pods` (uids), and every endpoint is Ready: the Service sends its
+    requests to those pods and to no other."""
+    listed = endpoints(slices)
+    return (
+        bool(pods)
+        and {endpoint_pod(endpoint) for endpoint in listed} == pods
+        and all((endpoint.get("conditions") or {}).get("ready") is True for endpoint in listed)
+    )
+
+
+def switch_work(
+    initial_slices: list[Object],
+    slice_events: list[Event],
+    service_events: list[Event],
+    started: float,
+    selector: dict[str, str],
+    pods: set[str],
+) -> ClusterWork | None:
+    """When a Service switched at `started` to `selector` was served by `pods` (uids) alone, if
+    yet: from its change (the first event of the Service with that selector; or the first
+    EndpointSlice event, if that arrived first on its own connection) to the first EndpointSlice
+    event after which the slices list exactly `pods`, all Ready.
+
+    initial_slices: the Service's slices when their watch started; the events: all since."""
+    switched = [
+        event.arrived
+        for event in service_events
+        if event.arrived >= started
+        and event.type != "DELETED"
+        and (event.object.get("spec") or {}).get("selector") == selector
+    ]
+    if not switched:
+        return None
+    earlier = [event for event in slice_events if event.arrived < started]
+    later = [event for event in slice_events if event.arrived >= started]
+    for event, current in replay(pods_after(initial_slices, earlier).values(), later):
+        if serves_only(current, pods):
+            return ClusterWork(min(switched[0], later[0].arrived), event.arrived)
+    return None
 
 
 def timestamp(text: str) -> datetime:

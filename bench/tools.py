@@ -5,10 +5,15 @@ bench/chart). Each deploys into its own sandbox (namespace and node port), never
 Each tool knows how to get to a version (message, replicas) and the operations of the demo:
 deploy, upgrade and scale (`apply` after `prepare`), a no-change check, a rollback to the previous
 version and an uninstall. `prepare` writes files or config and is not timed.
+
+And BlueGreen's switch back, in a second sandbox of each tool: two Deployments (blue v1, green v2,
+both Ready) and the Service, which selected blue, then green (`set_up_blue_green`, not timed), and
+is switched back to blue (`switch_back`, timed); `remove_blue_green` removes it all, not timed.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -18,8 +23,9 @@ from typing import Any, ClassVar, Protocol
 
 import yaml
 
+from components.names import COLORS
 from demo_orq import facts
-from demo_orq.kube import kubectl, namespace_exists, wait_until
+from demo_orq.kube import delete_namespace_now, kubectl, namespace_exists, wait_until
 from tests.sandbox import (
     SANDBOXES,
     ProjectCopy,
@@ -33,6 +39,9 @@ REPLICAS, SCALED = facts.REPLICAS, facts.SCALED_REPLICAS
 V1, V2 = facts.V1_MESSAGE, facts.V2_MESSAGE
 CHART = Path(__file__).resolve().parent / "chart"
 TIMEOUT_SECONDS = 300
+SWITCHED_FROM, SWITCHED_TO = "green", "blue"
+"""The switch back: blue was live, then green; the operation makes blue live again."""
+COLOR_MESSAGES = {"blue": V1, "green": V2}
 
 
 class Tool(Protocol):
@@ -57,6 +66,19 @@ class Tool(Protocol):
 
     def uninstall(self) -> None:
         """Remove everything, and wait until it is gone."""
+
+    blue_green: Sandbox
+    """Where the BlueGreen switch back runs."""
+
+    def set_up_blue_green(self) -> None:
+        """Both colors deployed and Ready, the Service switched from blue to green, and the
+        switch back prepared (config, values); not timed."""
+
+    def switch_back(self) -> None:
+        """The Service back to blue, the tool's way."""
+
+    def remove_blue_green(self) -> None:
+        """Removes the BlueGreen sandbox, and waits until it is gone; not timed."""
 
     def clean_up(self) -> None:
         """Removes whatever is left (after a failure too); not timed."""
@@ -84,6 +106,47 @@ def demo_objects(sandbox: Sandbox, message: str, replicas: int) -> list[dict[str
     return documents
 
 
+def blue_green_selector(color: str) -> dict[str, str]:
+    """The pods of one color: the Service's selector when that color is live."""
+    return {"app": facts.DEPLOYMENT, "color": color}
+
+
+def blue_green_objects(sandbox: Sandbox, live: str) -> list[dict[str, Any]]:
+    """The demo's manifest in `sandbox` as BlueGreen, as the program makes it: its Deployment
+    once per color (`hello-api-blue` answering v1, `-green` v2; pods labelled app and color),
+    the Service selecting the `live` color's pods."""
+    documents: list[dict[str, Any]] = []
+    for document in demo_objects(sandbox, V1, REPLICAS):
+        if document["kind"] == "Service":
+            document["spec"]["selector"] = blue_green_selector(live)
+        if document["kind"] != "Deployment":
+            documents.append(document)
+            continue
+        for color in COLORS:
+            deployment = copy.deepcopy(document)
+            deployment["metadata"]["name"] = f"{facts.DEPLOYMENT}-{color}"
+            deployment["spec"]["selector"]["matchLabels"] = blue_green_selector(color)
+            deployment["spec"]["template"]["metadata"]["labels"] = blue_green_selector(color)
+            container = deployment["spec"]["template"]["spec"]["containers"][0]
+            container["args"][0] = f"-text={COLOR_MESSAGES[color]}"
+            documents.append(deployment)
+    return documents
+
+
+def sorted_objects(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By kind, then name: the order of a manifest's objects does not matter."""
+    return sorted(documents, key=lambda document: (document["kind"], document["metadata"]["name"]))
+
+
+def remove_sandbox(namespaces: list[str]) -> None:
+    """Deletes the namespaces (their pods at once, without their graceful stop) and waits until
+    they are gone."""
+    for namespace in namespaces:
+        delete_namespace_now(namespace)
+    for namespace in namespaces:
+        wait_namespace_gone(namespace)
+
+
 def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
     """Runs a tool's command; fails with its output."""
     completed = subprocess.run(
@@ -104,16 +167,19 @@ def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None 
 
 class KubectlDemo:
     """The demo by hand: `kubectl apply -f demo.yaml` + `kubectl rollout status`, `kubectl
-    scale`, `kubectl diff`, `kubectl rollout undo`, `kubectl delete -f demo.yaml`."""
+    scale`, `kubectl diff`, `kubectl rollout undo`, `kubectl delete -f demo.yaml`; BlueGreen as
+    two Deployments and a Service whose selector `kubectl patch` switches."""
 
     name = "kubectl"
     sandbox = SANDBOXES["bench-kubectl"]
+    blue_green = SANDBOXES["bench-kubectl-bg"]
     commands: ClassVar[dict[str, str]] = {
         "apply": "kubectl apply -f + rollout status",
         "scale": "kubectl scale + rollout status",
         "no-change": "kubectl diff -f",
         "rollback": "kubectl rollout undo + rollout status",
         "uninstall": "kubectl delete -f (waits)",
+        "switch-back": 'kubectl patch service -p \'{"spec":{"selector":...}}\'',
     }
 
     def __init__(self) -> None:
@@ -122,7 +188,7 @@ class KubectlDemo:
         self.manifest = self.manifest_for(V1, REPLICAS)
 
     def namespaces(self) -> list[str]:
-        return [self.sandbox.namespace]
+        return [self.sandbox.namespace, self.blue_green.namespace]
 
     def manifest_for(self, message: str, replicas: int) -> Path:
         path = Path(self._directory.name) / f"demo-{abs(hash((message, replicas)))}.yaml"
@@ -130,13 +196,13 @@ class KubectlDemo:
         path.write_text(yaml.safe_dump_all(documents, allow_unicode=True), encoding="utf-8")
         return path
 
-    def rollout_status(self) -> None:
+    def rollout_status(self, namespace: str = "", deployment: str = facts.DEPLOYMENT) -> None:
         kubectl(
             "-n",
-            self.sandbox.namespace,
+            namespace or self.sandbox.namespace,
             "rollout",
             "status",
-            f"deployment/{facts.DEPLOYMENT}",
+            f"deployment/{deployment}",
             f"--timeout={TIMEOUT_SECONDS}s",
             timeout=TIMEOUT_SECONDS + 20,
         )
@@ -174,9 +240,32 @@ class KubectlDemo:
     def uninstall(self) -> None:
         kubectl("delete", "-f", str(self.manifest), timeout=TIMEOUT_SECONDS)
 
+    def set_up_blue_green(self) -> None:
+        path = Path(self._directory.name) / "blue-green.yaml"
+        documents = blue_green_objects(self.blue_green, "blue")
+        path.write_text(yaml.safe_dump_all(documents, allow_unicode=True), encoding="utf-8")
+        kubectl("apply", "-f", str(path))
+        for color in COLORS:
+            self.rollout_status(self.blue_green.namespace, f"{facts.DEPLOYMENT}-{color}")
+        self.select(SWITCHED_FROM)
+
+    def select(self, color: str) -> None:
+        patch = {"spec": {"selector": blue_green_selector(color)}}
+        kubectl(
+            "-n", self.blue_green.namespace, "patch", "service", facts.SERVICE,
+            "-p", json.dumps(patch),
+        )  # fmt: skip
+
+    def switch_back(self) -> None:
+        self.select(SWITCHED_TO)
+
+    def remove_blue_green(self) -> None:
+        remove_sandbox([self.blue_green.namespace])
+
     def clean_up(self) -> None:
         delete_namespace(self.sandbox.namespace)
         wait_namespace_gone(self.sandbox.namespace)
+        self.remove_blue_green()
 
     def close(self) -> None:
         self._directory.cleanup()
@@ -185,6 +274,8 @@ class KubectlDemo:
 class HelmDemo:
     """The chart bench/chart (the demo's manifest, values for namespace, node port, message and
     replicas): `helm upgrade --install --wait`, `helm rollback --wait`, `helm uninstall --wait`.
+    BlueGreen is the chart's value `blueGreen` (the Deployment once per color), the live color
+    its value `liveColor`, switched by `helm upgrade --install --wait`.
 
     The chart makes the namespace itself, so Helm keeps its release records in a namespace of
     their own, which `--create-namespace` makes on the first install (not part of the release,
@@ -193,6 +284,7 @@ class HelmDemo:
 
     name = "helm"
     sandbox = SANDBOXES["bench-helm"]
+    blue_green = SANDBOXES["bench-helm-bg"]
     release = "hello"
     commands: ClassVar[dict[str, str]] = {
         "apply": "helm upgrade --install --wait",
@@ -200,6 +292,7 @@ class HelmDemo:
         "no-change": "helm upgrade --dry-run=server",
         "rollback": "helm rollback --wait",
         "uninstall": "helm uninstall --wait",
+        "switch-back": "helm upgrade --install --wait (value liveColor)",
     }
 
     def __init__(self) -> None:
@@ -213,14 +306,25 @@ class HelmDemo:
             "HELM_DRIVER": "secret",
         }
         self.values = self.values_for(V1, REPLICAS)
+        self.switch_values = self.blue_green_values(SWITCHED_TO)
         self.check_chart_is_the_manifest()
+
+    @staticmethod
+    def releases_of(sandbox: Sandbox) -> str:
+        """The namespace of the release records of the release in `sandbox`."""
+        return f"{sandbox.namespace}-releases"
 
     @property
     def release_namespace(self) -> str:
-        return f"{self.sandbox.namespace}-releases"
+        return self.releases_of(self.sandbox)
 
     def namespaces(self) -> list[str]:
-        return [self.sandbox.namespace, self.release_namespace]
+        return [
+            self.sandbox.namespace,
+            self.release_namespace,
+            self.blue_green.namespace,
+            self.releases_of(self.blue_green),
+        ]
 
     def values_for(self, message: str, replicas: int) -> Path:
         path = Path(self._directory.name) / f"values-{abs(hash((message, replicas)))}.yaml"
@@ -233,35 +337,51 @@ class HelmDemo:
         path.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
         return path
 
-    def helm(self, *args: str) -> str:
-        return run(["helm", *args, "--namespace", self.release_namespace], env=self.env)
+    def blue_green_values(self, live: str) -> Path:
+        path = Path(self._directory.name) / f"values-blue-green-{live}.yaml"
+        values = {
+            "namespace": self.blue_green.namespace,
+            "nodePort": self.blue_green.node_port,
+            "message": V1,
+            "replicas": REPLICAS,
+            "blueGreen": True,
+            "liveColor": live,
+            "blueMessage": COLOR_MESSAGES["blue"],
+            "greenMessage": COLOR_MESSAGES["green"],
+        }
+        path.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    def helm(self, *args: str, releases: str = "") -> str:
+        namespace = releases or self.release_namespace
+        return run(["helm", *args, "--namespace", namespace], env=self.env)
 
     def check_chart_is_the_manifest(self) -> None:
-        """The chart must render exactly the demo's objects, or the comparison is not fair."""
-        template = self.helm("template", self.release, str(CHART), "-f", str(self.values))
-        rendered = list(yaml.safe_load_all(template))
-        rendered = [document for document in rendered if document]
-        wanted = demo_objects(self.sandbox, V1, REPLICAS)
+        """The chart must render exactly the demo's objects (and as BlueGreen, the kubectl
+        contender's), or the comparison is not fair."""
+        for values, wanted in (
+            (self.values, demo_objects(self.sandbox, V1, REPLICAS)),
+            (self.blue_green_values("blue"), blue_green_objects(self.blue_green, "blue")),
+        ):
+            template = self.helm("template", self.release, str(CHART), "-f", str(values))
+            rendered = [document for document in yaml.safe_load_all(template) if document]
+            if sorted_objects(rendered) != sorted_objects(wanted):
+                raise SystemExit(
+                    f"bench/chart does not render the demo's manifest:\n"
+                    f"{yaml.safe_dump(rendered)}\nwanted:\n{yaml.safe_dump(wanted)}"
+                )
 
-        def by_kind(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return sorted(documents, key=lambda document: str(document["kind"]))
-
-        if by_kind(rendered) != by_kind(wanted):
-            raise SystemExit(
-                f"bench/chart does not render the demo's manifest:\n{yaml.safe_dump(rendered)}\n"
-                f"wanted:\n{yaml.safe_dump(wanted)}"
-            )
-
-    def upgrade(self, *extra: str) -> str:
+    def upgrade(self, *extra: str, values: Path | None = None, releases: str = "") -> str:
         return self.helm(
             "upgrade",
             "--install",
             self.release,
             str(CHART),
             "-f",
-            str(self.values),
+            str(values or self.values),
             "--create-namespace",
             *extra,
+            releases=releases,
         )
 
     def prepare(self, message: str, replicas: int) -> None:
@@ -287,11 +407,32 @@ class HelmDemo:
     def uninstall(self) -> None:
         self.helm("uninstall", self.release, "--wait", f"--timeout={TIMEOUT_SECONDS}s")
 
+    def select(self, values: Path) -> None:
+        """The BlueGreen release to `values` (a file of blue_green_values)."""
+        self.upgrade(
+            "--wait",
+            f"--timeout={TIMEOUT_SECONDS}s",
+            values=values,
+            releases=self.releases_of(self.blue_green),
+        )
+
+    def set_up_blue_green(self) -> None:
+        self.select(self.blue_green_values("blue"))
+        self.select(self.blue_green_values(SWITCHED_FROM))
+        self.switch_values = self.blue_green_values(SWITCHED_TO)
+
+    def switch_back(self) -> None:
+        self.select(self.switch_values)
+
+    def remove_blue_green(self) -> None:
+        remove_sandbox([self.blue_green.namespace, self.releases_of(self.blue_green)])
+
     def clean_up(self) -> None:
-        for namespace in self.namespaces():
+        for namespace in (self.sandbox.namespace, self.release_namespace):
             delete_namespace(namespace)
-        for namespace in self.namespaces():
+        for namespace in (self.sandbox.namespace, self.release_namespace):
             wait_namespace_gone(namespace)
+        self.remove_blue_green()
 
     def close(self) -> None:
         self._directory.cleanup()
@@ -311,6 +452,20 @@ PINNED_CONFIG = {
 """Every setting that shapes what the benchmark deploys, set on its own stack: nothing comes
 from the dev stack or from defaults that may change."""
 
+BLUE_GREEN_CONFIG = {
+    **PINNED_CONFIG,
+    "strategy": "BlueGreen",
+    "liveColor": "blue",
+    "blueMessage": COLOR_MESSAGES["blue"],
+    "greenMessage": COLOR_MESSAGES["green"],
+    "idleReplicas": str(REPLICAS),
+    "gateSeconds": "0",
+    "smokeTest": "false",
+}
+"""The BlueGreen stack's: both colors warm, and no analysis gate (kubectl and Helm have none;
+with it, `pulumi up` also runs the gate's dynamic provider) nor smoke test, so that a switch
+changes the Services' selectors alone."""
+
 
 class PulumiDemo:
     """The program on a throwaway stack of its own backend: `pulumi up` after a config change, as
@@ -319,13 +474,16 @@ class PulumiDemo:
 
     name = "pulumi"
     sandbox = SANDBOXES["bench-pulumi"]
+    blue_green = SANDBOXES["bench-pulumi-bg"]
     stack = "bench"
+    blue_green_stack = "bench-bg"
     commands: ClassVar[dict[str, str]] = {
         "apply": "pulumi up --skip-preview",
         "scale": "pulumi up --skip-preview",
         "no-change": "pulumi preview --expect-no-changes",
         "rollback": "demo-orq rollback",
         "uninstall": "pulumi destroy --skip-preview",
+        "switch-back": "pulumi config set liveColor (untimed) + pulumi up --skip-preview",
     }
 
     def __init__(self) -> None:
@@ -339,13 +497,14 @@ class PulumiDemo:
             },
         )
         self.version = (V1, REPLICAS)
+        self._blue_green_made = False
 
     def namespaces(self) -> list[str]:
-        return [self.sandbox.namespace]
+        return [self.sandbox.namespace, self.blue_green.namespace]
 
-    def config_set(self, key: str, value: str) -> None:
+    def config_set(self, key: str, value: str, stack: str = "") -> None:
         self.project.pulumi(
-            "config", "set", "--stack", self.stack, f"{facts.PROJECT}:{key}", "--", value
+            "config", "set", "--stack", stack or self.stack, f"{facts.PROJECT}:{key}", "--", value
         )
 
     def prepare(self, message: str, replicas: int) -> None:
@@ -353,10 +512,11 @@ class PulumiDemo:
         self.config_set("message", message)
         self.config_set("replicas", str(replicas))
 
-    def apply(self) -> None:
+    def apply(self, stack: str = "") -> None:
         self.project.pulumi(
-            "up", "--yes", "--skip-preview", "--stack", self.stack, timeout=TIMEOUT_SECONDS + 60
-        )
+            "up", "--yes", "--skip-preview", "--stack", stack or self.stack,
+            timeout=TIMEOUT_SECONDS + 60,
+        )  # fmt: skip
 
     def scale(self) -> None:
         self.apply()
@@ -378,16 +538,46 @@ class PulumiDemo:
             timeout=TIMEOUT_SECONDS + 60,
         )  # fmt: skip
 
+    def set_up_blue_green(self) -> None:
+        if not self._blue_green_made:
+            config = {
+                **sandbox_config(self.blue_green, "BlueGreen"),
+                **{f"{facts.PROJECT}:{key}": value for key, value in BLUE_GREEN_CONFIG.items()},
+            }
+            self.project.new_stack(self.blue_green_stack, config)
+            self._blue_green_made = True
+        for color in ("blue", SWITCHED_FROM):
+            self.config_set("liveColor", color, self.blue_green_stack)
+            self.apply(self.blue_green_stack)
+        self.config_set("liveColor", SWITCHED_TO, self.blue_green_stack)
+
+    def switch_back(self) -> None:
+        self.apply(self.blue_green_stack)
+
+    def remove_blue_green(self, check: bool = True) -> None:
+        delete_namespace_now(self.blue_green.namespace)
+        if self._blue_green_made:
+            self.project.pulumi(
+                "destroy", "--yes", "--skip-preview", "--stack", self.blue_green_stack,
+                check=check, timeout=TIMEOUT_SECONDS + 60,
+            )  # fmt: skip
+        wait_namespace_gone(self.blue_green.namespace)
+
     def clean_up(self) -> None:
         self.project.pulumi(
             "destroy", "--yes", "--skip-preview", "--stack", self.stack, check=False
         )
         delete_namespace(self.sandbox.namespace)
         wait_namespace_gone(self.sandbox.namespace)
+        self.remove_blue_green(check=False)
 
     def close(self) -> None:
         try:
             self.project.pulumi("stack", "rm", "--yes", "--force", self.stack, check=False)
+            if self._blue_green_made:
+                self.project.pulumi(
+                    "stack", "rm", "--yes", "--force", self.blue_green_stack, check=False
+                )
         finally:
             self._directory.cleanup()
 

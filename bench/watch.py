@@ -188,3 +188,17 @@ def pod_watch(namespace: str, selector: str) -> ApiWatch:
 
 def namespace_watch(namespace: str) -> ApiWatch:
     return ApiWatch("/api/v1/namespaces", {"fieldSelector": f"metadata.name={namespace}"})
+
+
+def service_watch(namespace: str, service: str) -> ApiWatch:
+    return ApiWatch(
+        f"/api/v1/namespaces/{namespace}/services", {"fieldSelector": f"metadata.name={service}"}
+    )
+
+
+def endpoint_slice_watch(namespace: str, service: str) -> ApiWatch:
+    """The EndpointSlices of `service` (labelled with its name by the EndpointSlice controller)."""
+    return ApiWatch(
+        f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
+        {"labelSelector": f"kubernetes.io/service-name={service}"},
+    )

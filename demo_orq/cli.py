@@ -1,7 +1,7 @@
 """`demo-orq <verb>`: the project's one command (pyproject.toml's [project.scripts];
 `python -m demo_orq <verb>` is the same). Each verb is the module demo_orq.<verb>, imported only
 when it runs, with `main(argv) -> int`; this module gives them their arguments' form and ends
-them the same way on an error."""
+them the same way on an error. It imports little itself: a verb's start-up is its own imports."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import math
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from pulumi import automation as auto
-
-from .errors import RefusedError, error_line, one_line
+from .errors import FailedError, RefusedError, error_line, one_line
 from .kube import KubectlError
-from .stacks import add_stack_arguments
+from .project import project_folder
 
 PROG = "demo-orq"
 VERBS = {
@@ -67,6 +66,28 @@ def add_seconds_argument(
                         help=f"{help} (default: {default:g})")  # fmt: skip
 
 
+def folder(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
+    return path
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--stack` and `--work-dir`, the same for every command of the project."""
+    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    # The installed command runs from any folder: a copy of the project (the tests' copies)
+    # is its own project, as `python -m demo_orq` run in it always was.
+    default = project_folder(Path.cwd())
+    parser.add_argument(
+        "--work-dir",
+        type=folder,
+        default=default,
+        help="the Pulumi project folder (default: the project around the current folder, else "
+        f"demo-orq's own; here {default})",
+    )
+
+
 def command_parser(verb: str, stack: bool = True, **options: Any) -> argparse.ArgumentParser:
     """The parser of `demo-orq <verb>`, with `--stack` and `--work-dir` unless `stack` is False;
     `options` go to ArgumentParser (a longer description, an epilog)."""
@@ -91,6 +112,20 @@ def ended(line: str, exit_code: int) -> int:
     return exit_code
 
 
+def failure_line(error: Exception) -> str | None:
+    """What a failed Pulumi or kubectl command, or a verb's own failure, says on one line (None
+    for any other error). A Pulumi CommandError can only come from a verb that imported the
+    automation API: this module does not import it for the verbs that do not."""
+    if isinstance(error, FailedError):
+        return str(error)
+    if isinstance(error, KubectlError):
+        return one_line(str(error))
+    automation = sys.modules.get("pulumi.automation")
+    if automation is not None and isinstance(error, automation.CommandError):
+        return error_line(error)
+    return None
+
+
 def run(verb: str, argv: Sequence[str]) -> int:
     """Runs `verb`; a refusal or a failed Pulumi or kubectl command ends it with one line."""
     command = importlib.import_module(f"demo_orq.{verb}")
@@ -98,10 +133,11 @@ def run(verb: str, argv: Sequence[str]) -> int:
         exit_code: int = command.main(argv)
     except RefusedError as error:
         return ended(f"{verb} refused: {error}", REFUSED_EXIT)
-    except auto.CommandError as error:
-        return ended(f"{verb} failed: {error_line(error)}", FAILED_EXIT)
-    except KubectlError as error:
-        return ended(f"{verb} failed: {one_line(str(error))}", FAILED_EXIT)
+    except Exception as error:
+        line = failure_line(error)
+        if line is None:
+            raise
+        return ended(f"{verb} failed: {line}", FAILED_EXIT)
     return exit_code
 
 

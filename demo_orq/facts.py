@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
 
 # The demo's objects, names and ports: the component's defaults, named there once.
 from components.defaults import (
@@ -25,21 +24,22 @@ from components.defaults import (
     SERVICE_PORT,
 )
 
+# The project's name and folder: demo_orq.project, light enough for every command's start-up.
+from .project import PROJECT, PROJECT_DIR
+
 __all__ = [
     "CONTAINER_PORT",
     "DEPLOYMENT",
     "IMAGE",
     "NAMESPACE",
     "NODE_PORT",
+    "PROJECT",
+    "PROJECT_DIR",
     "REPLICAS",
     "SERVICE",
     "SERVICE_PORT",
 ]
 
-PROJECT = "demo-orq"
-"""The Pulumi project's name, also the namespace of its config keys (`demo-orq:message`)."""
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_MANIFEST = PROJECT_DIR / "manifests" / "demo.yaml"
 """The demo in its kubectl form, exactly as the source document gives it."""
 

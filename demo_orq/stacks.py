@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pulumi import automation as auto
 
 from components.kubeapi import ApiServer, KubeAccessError, ServiceProxy
@@ -17,39 +16,13 @@ from components.traffic import GatewayUrl, Target
 
 from .config import DemoConfig, StackConfigError, load
 from .errors import RefusedError
-from .facts import PROJECT, PROJECT_DIR
+from .facts import PROJECT
 from .settings import STRATEGY_KEY, keys_of_other_strategies
 
 
 class StackError(RefusedError):
     """The stack cannot be used (no Pulumi CLI, no such stack, a refused config value, a cluster
     out of reach): nothing was changed."""
-
-
-def folder(value: str) -> Path:
-    path = Path(value)
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
-    return path
-
-
-def is_this_project(path: Path) -> bool:
-    """Whether `path` is the Pulumi.yaml of this project (of a copy of it, too)."""
-    try:
-        project = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    return isinstance(project, dict) and project.get("name") == PROJECT
-
-
-def project_folder(start: Path) -> Path:
-    """The project folder around `start` (the nearest one up that holds this project's
-    Pulumi.yaml, as `pulumi` finds its project), else the one these commands come from."""
-    here = start.resolve()
-    for candidate in (here, *here.parents):
-        if is_this_project(candidate / "Pulumi.yaml"):
-            return candidate
-    return PROJECT_DIR
 
 
 GATEWAY = "gateway"
@@ -84,21 +57,6 @@ def header(value: str) -> tuple[str, str]:
     if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
         raise argparse.ArgumentTypeError(f"{value!r}: NAME:VALUE, e.g. X-Canary:always")
     return name.strip(), text.strip()
-
-
-def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--stack` and `--work-dir`, the same for every command of the project."""
-    parser.add_argument("--stack", default="dev", help="stack name (default: dev)")
-    # The installed command runs from any folder: a copy of the project (the tests' copies)
-    # is its own project, as `python -m demo_orq` run in it always was.
-    default = project_folder(Path.cwd())
-    parser.add_argument(
-        "--work-dir",
-        type=folder,
-        default=default,
-        help="the Pulumi project folder (default: the project around the current folder, else "
-        f"demo-orq's own; here {default})",
-    )
 
 
 def select_stack(name: str, work_dir: Path) -> auto.Stack:

@@ -14,10 +14,13 @@ project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$project_root"
 
 lint() {
-  echo "[test] ruff check, ruff format --check, mypy (strict on the program and the commands)"
+  echo "[test] ruff check, ruff format --check, mypy (strict on the program and the commands), gofmt and go vet (the language host)"
   ruff check --quiet .
   ruff format --check --quiet .
   mypy
+  local unformatted; unformatted="$(gofmt -l toolchain/langhost)"
+  [[ -z "$unformatted" ]] || { echo "[test] gofmt would change: $unformatted" >&2; return 1; }
+  (cd toolchain/langhost && go vet ./...)
 }
 
 # The second process's share: about as long as the first's once both run.

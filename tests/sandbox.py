@@ -20,6 +20,7 @@ from pulumi import automation as auto
 from demo_orq import facts
 from demo_orq.kube import delete_namespace_now, namespace_exists
 from demo_orq.settings import DEFAULT_STRATEGY, KEYS, STRATEGY_KEY
+from demo_orq.stack_history import StackRef
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "demo_orq", "requirements.txt")
 
@@ -79,6 +80,10 @@ SANDBOXES: dict[str, Sandbox] = {
     "bench-pulumi": Sandbox("orq-bench-pulumi", 30380),
     "bench-kubectl": Sandbox("orq-bench-kubectl", 30381),
     "bench-helm": Sandbox("orq-bench-helm", 30382),
+    # The benchmark's BlueGreen switch-back, each tool in a place of its own.
+    "bench-pulumi-bg": Sandbox("orq-bench-pulumi-bg", 30383, preview_node_port=30384),
+    "bench-kubectl-bg": Sandbox("orq-bench-kubectl-bg", 30385),
+    "bench-helm-bg": Sandbox("orq-bench-helm-bg", 30387),
     "report": Sandbox("orq-report", 30480),
     "cluster-dns": Sandbox("orq-cluster-dns", 31000),
     "cluster-security": Sandbox("orq-cluster-security", 31020),
@@ -251,6 +256,14 @@ def new_sandbox_stack(
     values = {**location, **{f"{facts.PROJECT}:{k}": v for k, v in config.items()}}
     stack.set_all_config({key: auto.ConfigValue(value) for key, value in values.items()})
     return stack
+
+
+def stack_ref(stack: auto.Stack) -> StackRef:
+    """The automation API's stack as the commands' functions take it (demo_orq.rollback): its
+    name, its project folder and its workspace's environment (the copy's own backend)."""
+    workspace = stack.workspace
+    assert isinstance(workspace, auto.LocalWorkspace)
+    return StackRef(stack.name, Path(workspace.work_dir), {**os.environ, **workspace.env_vars})
 
 
 @contextlib.contextmanager

@@ -39,7 +39,11 @@ ensure_virtualenv() {
 }
 
 # The project in venv/, editable (its code is this folder's): pyproject.toml's `demo-orq`
-# command. Installed again only when pyproject.toml changed or the command is gone.
+# command. Installed again only when pyproject.toml or the mode changed or the command is gone.
+# The compat mode puts this folder on sys.path with a plain .pth line; the default mode's
+# import hook, loaded by every Python of the venv at start-up (the language host twice per
+# Pulumi command, the program, demo-orq), cost 0.01-0.04 s each.
+editable_mode=compat
 ensure_project_installed() {
   local venv="$project_root/venv" stamp="$project_root/venv/.project.sha256"
   if [[ -L "$venv" ]]; then
@@ -48,14 +52,14 @@ ensure_project_installed() {
     log "venv/ is $(readlink "$venv"): the project installed there is used"
     return
   fi
-  local want; want="$(sha256sum "$project_root/pyproject.toml" | cut -d' ' -f1)"
+  local want; want="$(sha256sum "$project_root/pyproject.toml" | cut -d' ' -f1) $editable_mode"
   if [[ -x "$venv/bin/demo-orq" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     log "demo-orq installed in venv/"
     return
   fi
   log "installing the project (the demo-orq command) into venv/"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-    --editable "$project_root"
+    --config-settings editable_mode="$editable_mode" --editable "$project_root"
   echo "$want" > "$stamp"
 }
 
@@ -75,22 +79,15 @@ PY
 install_language_host() {
   local bin; bin="$(cli_dir)/bin"
   local sdk; sdk="$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")"
-  # Pulumi's own runner of Python programs (module-cache files lose their exec bit: copy, not link).
+  "$toolchain_root/build-go.sh" language-host
+  # Pulumi's own runner of Python programs (module-cache files lose their exec bit: copy, not
+  # link), and ours around it, which forks programs from a warm Python process.
   install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
+  install -m 0644 "$toolchain_root/python_program_server.py" "$bin/python_program_server.py"
   # The provider of Python dynamic resources (the program's analysis gate), bundled next to the
   # CLI as Pulumi's own releases do; it runs `python -m pulumi.dynamic` in the project's venv.
   install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$bin/pulumi-resource-pulumi-python"
-  install -m 0644 "$toolchain_root/pulumi_language_python.py" "$bin/pulumi_language_python.py"
-  cat > "$bin/pulumi-language-python" <<'SH'
-#!/bin/sh
-# Pulumi's Python language host (demo-orq's, see toolchain/pulumi_language_python.py).
-# It runs in the project's virtualenv, which has grpcio and the pulumi SDK.
-python=python3
-[ -x "$PWD/venv/bin/python" ] && python="$PWD/venv/bin/python"
-[ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ] && python="$VIRTUAL_ENV/bin/python"
-exec "$python" "$(dirname "$0")/pulumi_language_python.py" "$@"
-SH
-  chmod 0755 "$bin/pulumi-language-python"
+  rm -f "$bin/pulumi_language_python.py"  # the Python host of earlier versions
 }
 
 ensure_pulumi_cli() {
@@ -137,9 +134,20 @@ while [[ $# -gt 0 ]]; do
 done
 
 check_pins_match_requirements
+# The provider's build shares almost nothing with the CLI's (it pins other versions of Pulumi's
+# modules): on a cold machine both build at once, beside the virtualenv, instead of the provider
+# building alone on one core for its last 8 minutes.
+provider_build=""
+if [[ ! -x "$(provider_dir)/bin/pulumi-resource-kubernetes" ]]; then
+  "$toolchain_root/build-go.sh" provider &
+  provider_build=$!
+fi
 ensure_virtualenv
 ensure_project_installed
 ensure_pulumi_cli
+if [[ -n "$provider_build" ]]; then
+  wait "$provider_build" || die "the provider's build failed (its log is above)"
+fi
 ensure_kubernetes_provider
 "$toolchain_root/build-go.sh" actionlint
 ensure_shellcheck

@@ -35,6 +35,7 @@ from tests.sandbox import (
     demo_orq_command,
     node_port_config,
     sandbox_stack,
+    stack_ref,
 )
 
 pytestmark = pytest.mark.e2e
@@ -168,7 +169,7 @@ def test_a_rollback_brings_back_the_exact_old_configmap(deployed: Deployed) -> N
 
     with SteadyLoad(SANDBOX.url, rate=RATE) as load:
         time.sleep(1)
-        rollback(deployed.stack, None, on_output=deployed.outputs_seen.append)
+        rollback(stack_ref(deployed.stack), None, on_output=deployed.outputs_seen.append)
         time.sleep(3)
     print(f"\nrollback: {load.report.summary()}")
 

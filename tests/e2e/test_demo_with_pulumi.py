@@ -30,6 +30,7 @@ from demo_orq.kube import (
     wait_until,
 )
 from demo_orq.rollback import numbered, rollback
+from demo_orq.stack_history import read_history
 from demo_orq.stacks import set_config
 from demo_orq.timeline import Recorder, save
 from tests.cluster.helpers import wait_for_only_answer
@@ -39,6 +40,7 @@ from tests.sandbox import (
     copy_project,
     require_pulumi_cli,
     sandbox_stack,
+    stack_ref,
 )
 
 pytestmark = pytest.mark.e2e
@@ -156,13 +158,16 @@ def test_v2_rolls_out_under_live_traffic_without_a_failed_request(stack: auto.St
 
 
 def test_rollback_to_the_v1_update_from_the_stack_history(stack: auto.Stack):
-    v1_update = next(e for e in numbered(stack.history()) if e.update.message == "scale to 5")
-    result = rollback(stack, v1_update.number, on_output=print)
-    assert result.summary.result == "succeeded"
+    history = read_history(stack_ref(stack))
+    v1_update = next(e for e in numbered(history) if e.update.message == "scale to 5")
+    rollback(stack_ref(stack), v1_update.number, on_output=print)
     wait_until(lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED), 120, "rollback settled")
     wait_for_answer(stack.outputs()["url"].value, V1)
     newest = stack.history()[0]
-    assert newest.message == f"rollback to update {v1_update.number}"
+    assert (newest.message, newest.result) == (
+        f"rollback to update {v1_update.number}",
+        "succeeded",
+    )
     message = stack.get_all_config().get(f"{facts.PROJECT}:message")
     assert message is None or message.value == V1  # v1: the default message
 
@@ -221,8 +226,8 @@ def test_a_failed_rollout_fails_fast_and_keeps_the_old_version_serving(
     assert set(report.bodies) == {V1 + "\n"}
     assert len([p for p in ready_pods(NAMESPACE, SELECTOR)]) >= SCALED - MAX_UNAVAILABLE
 
-    result = rollback(stack, None, on_output=print)
-    assert result.summary.result == "succeeded"
+    rollback(stack_ref(stack), None, on_output=print)
+    assert stack.history()[0].result == "succeeded"
     wait_until(
         lambda: deployment_settled(NAMESPACE, DEPLOYMENT, SCALED),
         120,

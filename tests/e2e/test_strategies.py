@@ -31,7 +31,7 @@ from demo_orq.rollback import rollback
 from demo_orq.settings import KEYS
 from demo_orq.stacks import reach, set_config, switch_strategy
 from tests.e2e.layouts import unreachable_node_ports
-from tests.sandbox import SANDBOXES, copy_project, node_port_config, sandbox_stack
+from tests.sandbox import SANDBOXES, copy_project, node_port_config, sandbox_stack, stack_ref
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +171,7 @@ def test_rolling_back_the_switch_is_instant_and_restarts_no_pod(stack: auto.Stac
     with SteadyLoad(SANDBOX.url, rate=RATE) as load:
         time.sleep(1)
         started = time.monotonic()
-        rollback(stack, None, on_output=print)
+        rollback(stack_ref(stack), None, on_output=print)
         ended = time.monotonic()
         time.sleep(4)
     report = load.report
@@ -196,7 +196,7 @@ def test_a_never_ready_idle_version_fails_the_update_and_never_goes_live(
     assert run.failures() == []
     assert run.bodies() == {V1}
     assert service_selector(facts.SERVICE)["color"] == "blue"
-    rollback(stack, None, on_output=print)
+    rollback(stack_ref(stack), None, on_output=print)
 
 
 def test_the_gate_refuses_a_slow_candidate_that_misses_its_threshold(stack: auto.Stack) -> None:
@@ -215,7 +215,7 @@ def test_the_gate_refuses_a_slow_candidate_that_misses_its_threshold(stack: auto
     assert service_selector(facts.SERVICE)["color"] == "blue"
     assert service_selector(f"{facts.SERVICE}-preview")["color"] == "green"
     only_answer(stack, "preview", V3)  # tried, refused, never live
-    rollback(stack, None, on_output=print)
+    rollback(stack_ref(stack), None, on_output=print)
 
 
 def test_blue_green_to_rolling_update_and_on_to_canary(stack: auto.Stack) -> None:

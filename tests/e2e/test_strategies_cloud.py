@@ -35,6 +35,7 @@ from tests.sandbox import (
     copy_project,
     node_port_config,
     sandbox_stack,
+    stack_ref,
 )
 
 pytestmark = pytest.mark.e2e
@@ -128,7 +129,7 @@ def test_switching_to_green_and_rolling_back_lose_no_request(stack: auto.Stack) 
 
     with SteadyLoad(users_url(), rate=RATE, only_loopback=False) as load:
         time.sleep(1)
-        rollback(stack, None, on_output=print)
+        rollback(stack_ref(stack), None, on_output=print)
         time.sleep(3)
     print(f"\nrollback: {load.report.summary()}")
     assert load.report.failures == []

@@ -62,7 +62,7 @@ CASES = {
                                 ("update 1", "'refresh'", "only a successful 'update'")),
     "rollback: unknown stack": Case((DEMO_ORQ, "rollback", "--stack", "nope", *WORK_DIR),
                                     ("'nope'", "stacks:", STACK)),
-    "rollback: no passphrase": Case((DEMO_ORQ, "rollback", *ON_STACK, "--list"),
+    "rollback: no passphrase": Case((DEMO_ORQ, "rollback", *ON_STACK),
                                     ("rollback", "PULUMI_CONFIG_PASSPHRASE"),
                                     without_passphrase=True),
     "canary: unknown stack": Case((DEMO_ORQ, "canary", "--stack", "nope", *WORK_DIR,

@@ -1,15 +1,19 @@
-"""The Python language host's mapping of engine requests to Pulumi's own program runner, and to
-the plugins (policy packs) it runs for the engine."""
+"""demo-orq's Python language host (toolchain/langhost, Go), tested as the engine uses it: the
+binary built from this folder's source, started as a plugin (its port on the first line), asked
+over gRPC with the SDK's own stubs to run programs (through python_program_server.py's runner and
+a stand-in for Pulumi's pulumi-language-python-exec, both beside it) and plugins (policy packs)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from concurrent import futures
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -17,236 +21,219 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
-from toolchain import pulumi_language_python as language_host_module
-from toolchain.pulumi_language_python import (
-    EXIT_CODE_MESSAGE_SHOWN,
-    LanguageHost,
-    PluginSetupError,
-    exec_arguments,
-    exec_environment,
-    plugin_command,
-    plugin_environment,
-    plugin_interpreter,
-    plugin_output,
-    program_interpreter,
-    run_response,
-    stop,
-)
+from demo_orq.facts import PROJECT_DIR
+from toolchain import python_program_server
+
+SOURCE = PROJECT_DIR / "toolchain" / "langhost"
+REPORTING_EXEC = """\
+import gc, json, os, sys
+report = {
+    "argv": sys.argv, "cwd": os.getcwd(), "path0": sys.path[0], "name": __name__,
+    "executable": sys.executable, "pulumi_loaded": "pulumi" in sys.modules,
+    "frozen": gc.get_freeze_count() > 0,
+    "config": os.environ.get("PULUMI_CONFIG"),
+    "secret_keys": os.environ.get("PULUMI_CONFIG_SECRET_KEYS"),
+}
+with open(os.environ["REPORT_TO"], "w") as out:
+    json.dump(report, out)
+sys.exit(int(json.loads(report["config"]).get("exit", "0")))
+"""
+"""Stands in for pulumi-language-python-exec: reports how it was run, exits with the config's
+`exit`."""
 
 
-def run_request(**fields) -> language_pb2.RunRequest:
-    info = language_pb2.ProgramInfo(
-        root_directory="/project", program_directory="/project", entry_point="."
-    )
-    defaults = dict(
-        project="demo-orq",
-        stack="dev",
-        pwd="/project",
-        parallel=8,
-        dryRun=True,
-        monitor_address="127.0.0.1:1234",
-        organization="org",
-        info=info,
-    )
-    return language_pb2.RunRequest(**{**defaults, **fields})
+@pytest.fixture(scope="session")
+def host_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host built from this folder's source (Go's cache makes it a few seconds)."""
+    binary = tmp_path_factory.mktemp("langhost") / "pulumi-language-python"
+    subprocess.run(
+        ["go", "build", "-mod=mod", "-trimpath", "-tags", "osusergo,grpcnotrace", "-o",
+         str(binary), "."],
+        cwd=SOURCE, check=True, env={**os.environ, "CGO_ENABLED": "0"}, timeout=600,
+    )  # fmt: skip
+    return binary
 
 
-def test_exec_arguments_carry_the_whole_request():
-    assert exec_arguments(run_request(), "127.0.0.1:999") == [
-        "--project=demo-orq",
-        "--root_directory=/project",
-        "--stack=dev",
-        "--parallel=8",
-        "--dry_run=true",
-        "--pwd=/project",
-        "--monitor=127.0.0.1:1234",
-        "--engine=127.0.0.1:999",
-        "--organization=org",
-        "/project",
-    ]
-
-
-def test_config_and_secret_keys_go_through_the_environment():
-    env = exec_environment(
-        run_request(config={"demo-orq:message": "hola"}, configSecretKeys=["demo-orq:token"])
-    )
-    assert env["PULUMI_CONFIG"] == '{"demo-orq:message": "hola"}'
-    assert env["PULUMI_CONFIG_SECRET_KEYS"] == '["demo-orq:token"]'
-
-
-@pytest.mark.parametrize(
-    "exit_code, error, bail",
-    [
-        (0, "", False),
-        (EXIT_CODE_MESSAGE_SHOWN, "", True),
-        (1, "Program exited with non-zero exit code: 1", False),
-    ],
-)
-def test_exit_codes_map_like_the_upstream_host(exit_code, error, bail):
-    response = run_response(exit_code)
-    assert (response.error, response.bail) == (error, bail)
-
-
-def test_the_program_runs_in_the_virtualenv_named_by_the_project(tmp_path):
-    python = tmp_path / "venv" / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.touch()
-    options = struct_pb2.Struct()
-    options.update({"virtualenv": "venv"})
-    info = language_pb2.ProgramInfo(root_directory=str(tmp_path), options=options)
-    assert program_interpreter(info) == str(python)
-    assert (
-        program_interpreter(language_pb2.ProgramInfo(root_directory=str(tmp_path)))
-        == sys.executable
-    )
-
-
-# RunPlugin: how the engine starts a policy pack (`pulumi preview --policy-pack <dir>`).
-
-
-def fake_virtualenv(directory: Path) -> Path:
-    """A virtualenv whose python is this test's interpreter (which has the pulumi SDK)."""
-    python = directory / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(0o755)
-    return python
-
-
-def plugin_request(
-    pack: Path, virtualenv: str | None = "venv", **fields
-) -> language_pb2.RunPluginRequest:
-    """What the engine of pulumi v3.260.0 sends for a policy pack: the pack's directory as root
-    and program directory, its PulumiPolicy.yaml runtime options, its own address as the only
-    argument, and its whole environment."""
-    options = struct_pb2.Struct()
-    if virtualenv is not None:
-        options.update({"virtualenv": virtualenv})
-    info = language_pb2.ProgramInfo(
-        root_directory=str(pack), program_directory=str(pack), entry_point=".", options=options
-    )
-    defaults = dict(
-        pwd="/project",
-        args=["127.0.0.1:4242"],
-        env=["PULUMI_TEST_SETTING=from-engine"],
-        info=info,
-        kind="analyzer",
-    )
-    return language_pb2.RunPluginRequest(**{**defaults, **fields})
-
-
-def test_a_policy_pack_runs_with_the_sdks_policy_runner(tmp_path):
-    request = plugin_request(tmp_path / "policy")
-    assert plugin_command(request, "/venv/bin/python") == [
-        "/venv/bin/python",
-        "-u",
-        "-m",
-        "pulumi.policy",
-        "127.0.0.1:4242",
-        str(tmp_path / "policy"),
-    ]
-
-
-def test_another_plugin_runs_its_directory_with_the_engines_arguments(tmp_path):
-    request = plugin_request(tmp_path / "provider", kind="resource")
-    assert plugin_command(request, "/venv/bin/python") == [
-        "/venv/bin/python",
-        "-u",
-        str(tmp_path / "provider"),
-        "127.0.0.1:4242",
-    ]
-
-
-def test_a_plugin_runs_in_the_virtualenv_of_its_runtime_options(tmp_path):
-    python = fake_virtualenv(tmp_path / "venv")
-    pack = tmp_path / "policy"
-    assert plugin_interpreter(plugin_request(pack, virtualenv="../venv").info) == str(python)
-    assert plugin_interpreter(plugin_request(tmp_path, virtualenv=None).info) == str(python)
-
-
-def test_a_plugin_whose_virtualenv_is_missing_fails_with_the_option_and_the_path(tmp_path):
-    with pytest.raises(PluginSetupError) as error:
-        plugin_interpreter(plugin_request(tmp_path / "policy", virtualenv="../nowhere").info)
-    message = str(error.value)
-    assert (
-        "virtualenv '../nowhere'" in message
-        and str(tmp_path / "nowhere" / "bin" / "python") in message
-    )
-
-
-def test_a_plugin_gets_the_engines_environment_in_its_virtualenv(tmp_path):
-    env = plugin_environment(plugin_request(tmp_path), "/x/venv/bin/python")
-    assert env["PULUMI_TEST_SETTING"] == "from-engine"
-    assert env["VIRTUAL_ENV"] == "/x/venv"
-    assert env["PATH"].startswith("/x/venv/bin" + os.pathsep)
-
-
-def test_plugin_output_streams_stdout_and_stderr_then_the_exit_code():
-    script = (
-        "import sys; print('4242', flush=True); print('oops', file=sys.stderr, flush=True); "
-        "sys.exit(3)"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    responses = list(plugin_output(process))
-    assert b"".join(r.stdout for r in responses) == b"4242\n"
-    assert b"".join(r.stderr for r in responses) == b"oops\n"
-    assert responses[-1].WhichOneof("output") == "exitcode" and responses[-1].exitcode == 3
-
-
-def test_stop_ends_a_plugin_that_keeps_running():
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    stop(process)
-    assert process.returncode is not None
+@dataclass
+class Host:
+    process: subprocess.Popen[str]
+    stub: language_pb2_grpc.LanguageRuntimeStub
+    directory: Path
 
 
 @pytest.fixture
-def language_host() -> Iterator[language_pb2_grpc.LanguageRuntimeStub]:
-    """The language host served on a loopback port, as the engine reaches it."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost("127.0.0.1:4242"), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield language_pb2_grpc.LanguageRuntimeStub(channel)
-    server.stop(grace=0)
+def no_program_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Programs started as new processes: no warm server used or started."""
+    monkeypatch.setenv(python_program_server.IDLE_ENV, "0")
 
 
-def test_the_engine_starts_a_policy_pack_reads_its_port_and_ends_it_by_cancelling(
-    tmp_path, language_host
+@pytest.fixture
+def host(host_binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
+    """The host started as the engine starts it, beside the runner and REPORTING_EXEC."""
+    install = tmp_path / "bin"
+    install.mkdir()
+    shutil.copy2(host_binary, install / host_binary.name)
+    shutil.copy2(python_program_server.__file__, install / "python_program_server.py")
+    (install / "pulumi-language-python-exec").write_text(REPORTING_EXEC, encoding="utf-8")
+    monkeypatch.setenv("REPORT_TO", str(tmp_path / "report.json"))
+    process = subprocess.Popen(
+        [str(install / host_binary.name), "-root=/nowhere", "127.0.0.1:4242"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
+    assert port.isdigit(), f"the host printed {port!r} instead of its port"
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield Host(process, language_pb2_grpc.LanguageRuntimeStub(channel), tmp_path)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+def project(directory: Path, virtualenv: str | None = "venv") -> language_pb2.ProgramInfo:
+    """A project whose virtualenv's python runs this test's interpreter (with the pulumi SDK),
+    and whose pyvenv.cfg tells its version."""
+    options = struct_pb2.Struct()
+    if virtualenv is not None:
+        options.update({"virtualenv": virtualenv})
+        venv = (directory / virtualenv).resolve()
+        if not venv.exists():
+            (venv / "bin").mkdir(parents=True)
+            python = venv / "bin" / "python"
+            python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+            python.chmod(0o755)
+            version = sys.version.split()[0]
+            (venv / "pyvenv.cfg").write_text(f"version = {version}\n", encoding="utf-8")
+    return language_pb2.ProgramInfo(
+        root_directory=str(directory), program_directory=str(directory), entry_point=".",
+        options=options,
+    )  # fmt: skip
+
+
+def run_request(directory: Path, **fields: object) -> language_pb2.RunRequest:
+    defaults: dict[str, object] = dict(
+        project="demo-orq", stack="dev", pwd=str(directory), parallel=8, dryRun=True,
+        monitor_address="127.0.0.1:1234", organization="org", info=project(directory),
+        config={"demo-orq:message": "hello"}, configSecretKeys=["demo-orq:token"],
+    )  # fmt: skip
+    return language_pb2.RunRequest(**{**defaults, **fields})
+
+
+def report(host: Host) -> dict[str, object]:
+    text = (host.directory / "report.json").read_text(encoding="utf-8")
+    result: dict[str, object] = json.loads(text)
+    return result
+
+
+def test_the_host_prints_its_port_and_answers_the_engine(host: Host):
+    info = host.stub.GetPluginInfo(empty_pb2.Empty(), timeout=10)
+    assert info.version
+    about = host.stub.About(language_pb2.AboutRequest(info=project(host.directory)), timeout=10)
+    assert about.executable == str(host.directory / "venv" / "bin" / "python")
+    assert about.version == sys.version.split()[0]
+
+
+def test_a_program_runs_with_the_whole_request_as_the_exec_scripts_flags(
+    host: Host, no_program_server: None
 ):
-    fake_virtualenv(tmp_path / "venv")
-    pack = tmp_path / "policy"
-    pack.mkdir()
-    # Stands in for PolicyPack(...): prints its "port" (here its pid), then serves until ended.
-    (pack / "__main__.py").write_text(
-        "import os, time\nprint(os.getpid(), os.environ['PULUMI_TEST_SETTING'])\ntime.sleep(60)\n"
-    )
-    stream = language_host.RunPlugin(plugin_request(pack, virtualenv="../venv", pwd=str(tmp_path)))
-    first_line = b""
-    while not first_line.endswith(b"\n"):
-        first_line += next(stream).stdout
-    pid, setting = first_line.decode().split()
-    assert setting == "from-engine"
-    stream.cancel()
-    deadline = time.monotonic() + 10
-    while process_exists(int(pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not process_exists(int(pid)), (
-        "the policy pack kept running after the engine cancelled it"
-    )
+    response = host.stub.Run(run_request(host.directory), timeout=60)
+    assert not response.error and not response.bail
+    seen = report(host)
+    exec_script = str(host.directory / "bin" / "pulumi-language-python-exec")
+    assert seen["argv"] == [
+        exec_script,
+        "--project=demo-orq",
+        f"--root_directory={host.directory}",
+        "--stack=dev",
+        "--parallel=8",
+        "--dry_run=true",
+        f"--pwd={host.directory}",
+        "--monitor=127.0.0.1:1234",
+        "--engine=127.0.0.1:4242",
+        "--organization=org",
+        str(host.directory),
+    ]
+    assert seen["cwd"] == str(host.directory)
+    assert seen["name"] == "__main__" and seen["path0"] == str(host.directory / "bin")
+    assert json.loads(str(seen["config"])) == {"demo-orq:message": "hello"}
+    assert json.loads(str(seen["secret_keys"])) == ["demo-orq:token"]
+    # Run as the runner runs it: the SDK imported first and frozen out of the collector.
+    assert seen["pulumi_loaded"] and seen["frozen"]
 
 
-def test_a_policy_pack_without_its_virtualenv_is_refused_with_the_reason(tmp_path, language_host):
-    with pytest.raises(grpc.RpcError) as error:
-        next(language_host.RunPlugin(plugin_request(tmp_path / "policy", virtualenv="../nowhere")))
-    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "virtualenv '../nowhere'" in error.value.details()
+def test_the_engines_address_from_the_handshake_replaces_the_one_it_was_started_with(
+    host: Host, no_program_server: None
+):
+    host.stub.Handshake(language_pb2.LanguageHandshakeRequest(engine_address="127.0.0.1:5"))
+    host.stub.Run(run_request(host.directory), timeout=60)
+    assert "--engine=127.0.0.1:5" in list(report(host)["argv"])  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "error", "bail"),
+    [(0, "", False), (32, "", True), (3, "Program exited with non-zero exit code: 3", False)],
+)
+def test_exit_codes_map_like_the_upstream_host(
+    host: Host, no_program_server: None, exit_code: int, error: str, bail: bool
+):
+    request = run_request(host.directory, config={"exit": str(exit_code)})
+    response = host.stub.Run(request, timeout=60)
+    assert (response.error, response.bail) == (error, bail)
+
+
+def test_a_program_runs_through_the_warm_server_once_there_is_one(
+    host: Host, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+):
+    """The first run starts a server (and runs the program itself); a later one is forked from
+    that server: its parent is the server's supervisor, whose command line says `serve`."""
+    runtime = Path(os.environ.get("TMPDIR", "/tmp")) / f"lh-{os.getpid()}"
+    runtime.mkdir(exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    host.process.send_signal(signal.SIGINT)  # restarted below with this environment
+    host.process.wait(timeout=30)
+    parent_probe = host.directory / "bin" / "pulumi-language-python-exec"
+    parent_probe.write_text(
+        "import os, sys\n"
+        "command = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')\n"
+        "open(os.environ['REPORT_TO'], 'w').write('serve' if b'serve' in command else 'new')\n",
+        encoding="utf-8",
+    )
+    binary = host.directory / "bin" / "pulumi-language-python"
+    process = subprocess.Popen([str(binary), "127.0.0.1:4242"], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
+    ways = []
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = language_pb2_grpc.LanguageRuntimeStub(channel)
+            for _ in range(20):
+                stub.Run(run_request(host.directory), timeout=60)
+                ways.append((host.directory / "report.json").read_text(encoding="utf-8"))
+                if ways[-1] == "serve":
+                    break
+                time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        end_servers(runtime)
+    assert ways[0] == "new" and ways[-1] == "serve", ways
+
+
+def end_servers(runtime: Path) -> None:
+    """Ends the servers whose sockets are in `runtime` (found by their command lines)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in command and any(part.startswith(str(runtime).encode()) for part in command):
+            os.kill(int(entry.name), signal.SIGTERM)
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def process_exists(pid: int) -> bool:
@@ -257,78 +244,130 @@ def process_exists(pid: int) -> bool:
     return True
 
 
-def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(tmp_path, monkeypatch):
-    """After a preview that a policy violation stopped, the program may still be running when
-    the engine interrupts the host; the host must not wait for it (the engine would wait 5 s,
-    then kill both)."""
-    program = tmp_path / "pulumi-language-python-exec"
-    program.write_text("import time\ntime.sleep(60)\n")
-    monkeypatch.setattr(language_host_module, "EXEC_SCRIPT", program)
-    host = LanguageHost("127.0.0.1:4242")
-    responses: list[language_pb2.RunResponse] = []
-    run = threading.Thread(
-        target=lambda: responses.append(host.Run(run_request(pwd=str(tmp_path)), None))
-    )
-    run.start()
-    deadline = time.monotonic() + 10
-    while not host.children and time.monotonic() < deadline:
+def wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while process_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    host.stop_children()
-    run.join(timeout=10)
-    assert not run.is_alive()
-    assert responses[0].error == "Program exited with non-zero exit code: -15"
+    return not process_exists(pid)
 
 
-def test_the_host_started_by_the_engine_serves_without_importing_the_whole_sdk():
-    """Run as a program, the host loads only the SDK's generated gRPC modules (stand-in
-    packages, see stand_in_sdk_packages) and still answers the engine."""
-    probe = (
-        "import runpy, sys, threading\n"
-        "sys.argv = [sys.argv[1], '127.0.0.1:1']\n"
-        "def report():\n"
-        "    import time; time.sleep(0.5)\n"
-        "    print('sdk settings loaded:', 'pulumi.runtime.settings' in sys.modules, flush=True)\n"
-        "threading.Thread(target=report, daemon=True).start()\n"
-        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
-    )
-    host = subprocess.Popen(
-        [sys.executable, "-c", probe, language_host_module.__file__],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert host.stdout is not None
-        port = host.stdout.readline().strip()
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            info = language_pb2_grpc.LanguageRuntimeStub(channel).GetPluginInfo(
-                empty_pb2.Empty(), timeout=10
-            )
-        assert info.version == language_host_module.HOST_VERSION
-        assert host.stdout.readline().strip() == "sdk settings loaded: False"
-    finally:
-        stop(host)
-
-
-def test_the_program_runner_starts_as_python_script_would_and_keeps_exit_handlers(
-    tmp_path, monkeypatch
+def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(
+    host: Host, no_program_server: None
 ):
-    """program_command runs pulumi-language-python-exec with its own argv, sys.path[0] and
-    __main__, the SDK already imported and frozen out of the collector's scans; the program's
-    exit handlers and exit code are kept."""
-    script = tmp_path / "runner"
-    script.write_text(
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('handler', flush=True))\n"
-        "print(__name__, __file__, sys.argv[1:], sys.path[0], flush=True)\n"
-        "print('pulumi' in sys.modules, gc.get_freeze_count() > 0, flush=True)\n"
-        "sys.exit(7)\n"
+    """After a preview that a policy violation stopped, the program may still be running when
+    the engine interrupts the host; the host must end it and exit at once (the engine would
+    wait 5 s, then kill both)."""
+    (host.directory / "bin" / "pulumi-language-python-exec").write_text(
+        "import os, time\nopen(os.environ['REPORT_TO'], 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n",
+        encoding="utf-8",
     )
-    monkeypatch.setattr(language_host_module, "EXEC_SCRIPT", script)
-    command = [*language_host_module.program_command(sys.executable), "--stack=dev", "prog"]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 7, completed.stderr
-    assert completed.stdout.splitlines() == [
-        f"__main__ {script} ['--stack=dev', 'prog'] {tmp_path}",
-        "True True",
-        "handler",
+    future = host.stub.Run.future(run_request(host.directory), timeout=60)
+    report_file = host.directory / "report.json"
+    deadline = time.monotonic() + 30
+    while not report_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    program = int(report_file.read_text(encoding="utf-8"))
+    started = time.monotonic()
+    host.process.send_signal(signal.SIGINT)
+    host.process.wait(timeout=30)
+    assert time.monotonic() - started < 3, "the host took seconds to exit"
+    assert wait_gone(program), "the program kept running after the host was ended"
+    try:
+        response = future.result(timeout=30)
+    except grpc.RpcError:
+        return  # the host was gone before it could answer
+    assert response.error, "the ended program was reported as a success"
+
+
+# RunPlugin: how the engine starts a policy pack (`pulumi preview --policy-pack <dir>`).
+
+
+def plugin_request(
+    pack: Path, virtualenv: str | None = "venv", **fields: object
+) -> language_pb2.RunPluginRequest:
+    """What the engine of pulumi v3.260.0 sends for a policy pack: the pack's directory as root
+    and program directory, its PulumiPolicy.yaml runtime options, its own address as the only
+    argument, and its whole environment."""
+    pack.mkdir(exist_ok=True)
+    defaults: dict[str, object] = dict(
+        pwd=str(pack), args=["127.0.0.1:4242"], env=["PULUMI_TEST_SETTING=from-engine"],
+        info=project(pack, virtualenv), kind="analyzer",
+    )  # fmt: skip
+    return language_pb2.RunPluginRequest(**{**defaults, **fields})
+
+
+def plugin_outputs(stream: Iterator[language_pb2.RunPluginResponse]) -> tuple[str, str, int]:
+    stdout, stderr, code = b"", b"", None
+    for response in stream:
+        stdout += response.stdout
+        stderr += response.stderr
+        if response.WhichOneof("output") == "exitcode":
+            code = response.exitcode
+    assert code is not None, "no exit code was sent"
+    return stdout.decode(), stderr.decode(), code
+
+
+def test_a_plugin_streams_its_output_then_its_exit_code_in_its_virtualenv(host: Host):
+    """Any plugin but a policy pack: `python -u <dir> <engine's args>`, with the engine's
+    environment, in its virtualenv as `activate` would set it."""
+    plugin = host.directory / "plugin"
+    plugin.mkdir()
+    (plugin / "__main__.py").write_text(
+        "import os, sys\n"
+        "print(sys.argv[1:], os.environ['PULUMI_TEST_SETTING'], os.environ['VIRTUAL_ENV'])\n"
+        "print(os.environ['PATH'].split(os.pathsep)[0], 'PYTHONHOME' in os.environ)\n"
+        "print('oops', file=sys.stderr)\n"
+        "sys.exit(3)\n",
+        encoding="utf-8",
+    )
+    request = plugin_request(plugin, virtualenv="../venv", kind="resource")
+    stdout, stderr, code = plugin_outputs(host.stub.RunPlugin(request, timeout=60))
+    venv = host.directory / "venv"
+    assert stdout.splitlines() == [
+        f"['127.0.0.1:4242'] from-engine {venv}",
+        f"{venv / 'bin'} False",
     ]
+    assert (stderr, code) == ("oops\n", 3)
+
+
+def test_a_policy_pack_runs_with_the_sdks_policy_runner(host: Host):
+    """`python -u -m pulumi.policy <engine address> <pack dir>`: the SDK's runner, which runs
+    the pack's __main__.py (here one that reports its command line: runpy puts the pack's path
+    first)."""
+    pack = host.directory / "policy"
+    pack.mkdir()
+    (pack / "__main__.py").write_text(
+        "import sys\nprint(sys.argv, 'pulumi.policy' in sys.modules)\n", encoding="utf-8"
+    )
+    stdout, _, code = plugin_outputs(
+        host.stub.RunPlugin(plugin_request(pack, virtualenv="../venv"), timeout=60)
+    )
+    assert code == 0
+    assert stdout == f"{[str(pack), '127.0.0.1:4242', str(pack)]} True\n"
+
+
+def test_the_engine_ends_a_policy_pack_by_cancelling_the_call(host: Host):
+    plugin = host.directory / "plugin"
+    plugin.mkdir()
+    # Stands in for a plugin: prints its "port" (here its pid), then serves until ended.
+    (plugin / "__main__.py").write_text(
+        "import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n", encoding="utf-8"
+    )
+    stream = host.stub.RunPlugin(plugin_request(plugin, virtualenv="../venv", kind="resource"))
+    first_line = b""
+    while not first_line.endswith(b"\n"):
+        first_line += next(stream).stdout
+    stream.cancel()
+    assert wait_gone(int(first_line)), "the plugin kept running after the engine cancelled it"
+
+
+def test_a_plugin_without_its_virtualenv_is_refused_with_the_option_and_the_path(host: Host):
+    request = plugin_request(host.directory / "policy", virtualenv=None)
+    request.info.options.update({"virtualenv": "../nowhere"})
+    with pytest.raises(grpc.RpcError) as error:
+        next(host.stub.RunPlugin(request, timeout=60))
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = error.value.details()
+    assert "virtualenv '../nowhere'" in details
+    assert str(host.directory / "nowhere" / "bin" / "python") in details

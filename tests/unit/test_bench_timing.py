@@ -1,5 +1,5 @@
-"""The benchmark's own helpers work (bench/timing.py, spans.py, compare.py); no timing is
-asserted."""
+"""The benchmark's own helpers work (bench/timing.py, spans.py, compare.py, tools.py); no timing
+is asserted."""
 
 import json
 import math
@@ -8,12 +8,25 @@ from bench.compare import (
     Comparison,
     format_comparison,
     markdown_comparison,
+    probes,
     ratio_rows,
+    ratio_to_best,
     ratios,
 )
-from bench.spans import Span, all_at_first_probe, deletion_work, rollout_work, split
+from bench.spans import (
+    Span,
+    all_at_first_probe,
+    deletion_work,
+    rollout_work,
+    serves_only,
+    split,
+    switch_work,
+    with_label,
+)
 from bench.timing import Figure, Figures, format_figure, format_table, stopwatch
+from bench.tools import V1, V2, blue_green_objects, blue_green_selector
 from bench.watch import Event
+from tests.sandbox import SANDBOXES
 
 
 def test_a_figure_has_the_median_and_the_spread_of_its_runs():
@@ -143,6 +156,10 @@ def test_ratios_are_to_the_fastest_and_left_out_when_a_median_is_not_positive():
     assert ratios([2.0, -0.5]) == ["", ""]
 
 
+def test_a_tool_without_runs_of_an_operation_gets_no_ratio_and_the_others_keep_theirs():
+    assert ratios([2.0, math.nan, 1.0]) == [" x2.0", "", " x1.0"]
+
+
 def test_the_comparison_table_has_the_tools_side_by_side_with_probes_and_early_returns():
     comparison = Comparison(["pulumi", "kubectl"])
     for tool, total, cluster, after in (("pulumi", 6.0, 4.0, 0.5), ("kubectl", 4.5, 4.0, -0.1)):
@@ -167,7 +184,138 @@ def test_the_ratios_divide_pulumis_medians_by_each_other_tools():
     assert table[0][1:] == [
         "total pulumi/kubectl",
         "total pulumi/helm",
+        "total pulumi/best",
         "overhead pulumi/kubectl",
         "overhead pulumi/helm",
+        "overhead pulumi/best",
     ]
-    assert table[1] == ["no-change check", "3.0", "1.5", "3.0", "1.5"]
+    assert table[1] == ["no-change check", "3.0", "1.5", "3.0 (kubectl)", "3.0", "1.5",
+                        "3.0 (kubectl)"]  # fmt: skip
+
+
+def test_the_ratio_to_the_best_names_it_and_says_when_it_returned_before_the_cluster_was_done():
+    assert ratio_to_best(6.0, {"kubectl": 4.0, "helm": 3.0}, {"helm": 4}) == (
+        "2.0 (helm, 4 returned early)"
+    )
+    assert ratio_to_best(6.0, {"kubectl": 4.0, "helm": 3.0}, {"kubectl": 2}) == "2.0 (helm)"
+    # A tool without runs (nan) or with a median that is not positive is left out.
+    assert ratio_to_best(6.0, {"kubectl": 4.0, "helm": math.nan}, {}) == "1.5 (kubectl)"
+    assert ratio_to_best(6.0, {"kubectl": 0.0, "helm": 2.0}, {}) == "3.0 (helm)"
+    assert ratio_to_best(6.0, {"kubectl": math.nan}, {}) == "-"
+
+
+def test_the_ratios_per_operation_take_the_best_of_each_measure_apart():
+    comparison = Comparison(["pulumi", "kubectl", "helm"])
+    # Helm's total is the smaller (it returned 1 s before the cluster was done), kubectl's
+    # overhead is.
+    comparison.add("deploy", "pulumi", Span(8.0, 5.0, 2.0, 1.0, True))
+    comparison.add("deploy", "kubectl", Span(6.0, 5.0, 0.5, 0.5, True))
+    comparison.add("deploy", "helm", Span(5.0, 5.0, 1.0, -1.0, True))
+    table = ratio_rows(comparison, "pulumi")
+    assert table[1] == ["cold deploy (v1, 3 pods)", "1.3", "1.6", "1.6 (helm, 1 returned early)",
+                        "3.0", "3.0", "3.0 (kubectl)"]  # fmt: skip
+
+
+def slice_of(name: str, *endpoints: tuple[str, bool], deleting: bool = False):
+    """An EndpointSlice of the Service listing pods (uid, Ready)."""
+    metadata = {"uid": name, "name": name}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-01-01T00:00:30Z"
+    return {
+        "metadata": metadata,
+        "endpoints": [
+            {"targetRef": {"kind": "Pod", "uid": pod, "name": pod}, "conditions": {"ready": ok}}
+            for pod, ok in endpoints
+        ],
+    }
+
+
+def service_selecting(color: str):
+    return {"metadata": {"uid": "svc", "name": "svc"},
+            "spec": {"selector": {"app": "hello-api", "color": color}}}  # fmt: skip
+
+
+BLUE = {"app": "hello-api", "color": "blue"}
+
+
+def test_a_service_serves_only_the_given_pods_when_its_slices_list_them_all_ready():
+    pods = {"b1", "b2"}
+    assert serves_only({"s": slice_of("s", ("b1", True), ("b2", True))}, pods)
+    assert not serves_only({"s": slice_of("s", ("b1", True), ("b2", False))}, pods)
+    assert not serves_only({"s": slice_of("s", ("b1", True))}, pods)
+    assert not serves_only({"s": slice_of("s", ("b1", True), ("b2", True), ("g1", True))}, pods)
+    # Across slices; a slice being deleted lists nothing.
+    two = {"s": slice_of("s", ("b1", True)), "t": slice_of("t", ("b2", True))}
+    assert serves_only(two, pods)
+    gone = {**two, "u": slice_of("u", ("g1", True), deleting=True)}
+    assert serves_only(gone, pods)
+    assert not serves_only({}, set())
+
+
+def test_a_switch_is_done_when_the_slices_list_only_the_new_colors_pods():
+    green = [slice_of("s", ("g1", True), ("g2", True))]
+    services = [
+        at(9.0, "MODIFIED", service_selecting("green")),  # the switch before: not this one
+        at(11.0, "MODIFIED", service_selecting("blue")),
+    ]
+    slices = [
+        at(9.5, "MODIFIED", slice_of("s", ("g1", True), ("g2", True))),
+        at(11.05, "MODIFIED", slice_of("s", ("g1", True), ("b1", True))),  # half-way
+        at(11.08, "MODIFIED", slice_of("s", ("b1", True), ("b2", False))),  # b2 not Ready
+        at(11.1, "MODIFIED", slice_of("s", ("b1", True), ("b2", True))),
+        at(11.3, "MODIFIED", slice_of("s", ("b1", True), ("b2", True))),
+    ]
+    work = switch_work(green, slices, services, 10.0, BLUE, {"b1", "b2"})
+    assert work is not None and (work.first, work.done) == (11.0, 11.1)
+    assert work.new_pods == ()
+    assert switch_work(green, slices[:3], services, 10.0, BLUE, {"b1", "b2"}) is None
+    # Not before the Service was seen to select the new color.
+    assert switch_work(green, slices, services[:1], 10.0, BLUE, {"b1", "b2"}) is None
+
+
+def test_a_switch_starts_at_the_first_slice_change_if_it_came_before_the_services_event():
+    green = [slice_of("s", ("g1", True))]
+    services = [at(11.2, "MODIFIED", service_selecting("blue"))]
+    slices = [
+        at(11.1, "DELETED", slice_of("s", ("g1", True))),
+        at(11.15, "ADDED", slice_of("t", ("b1", True))),
+    ]
+    work = switch_work(green, slices, services, 10.0, BLUE, {"b1"})
+    assert work is not None and (work.first, work.done) == (11.1, 11.15)
+
+
+def test_the_pods_of_a_color_are_the_live_ones_with_its_label():
+    def colored(name: str, color: str, deleting: bool = False):
+        labelled = pod(name, "h", True, deleting)
+        labelled["metadata"]["labels"]["color"] = color
+        return labelled
+
+    listed = [colored("b1", "blue"), colored("g1", "green"), colored("b0", "blue", deleting=True)]
+    pods = {p["metadata"]["uid"]: p for p in listed}
+    assert with_label(pods, "color", "blue") == {"b1"}
+
+
+def test_an_operation_without_new_pods_shows_only_its_early_returns():
+    runs = [Span(0.2, 0.05, 0.18, -0.03), Span(0.2, 0.05, 0.1, 0.05)]
+    assert probes(runs) == "no new pods, 1 returned early"
+    assert probes([Span(1.0, 0.5, 0.2, 0.3, True)]) == "1/1 at 1st probe"
+
+
+def test_the_blue_green_objects_of_kubectl_and_helm_select_one_color_each():
+    sandbox = SANDBOXES["bench-kubectl-bg"]
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in blue_green_objects(sandbox, "green")}
+    assert sorted(objects) == [
+        ("Deployment", "hello-api-blue"),
+        ("Deployment", "hello-api-green"),
+        ("Namespace", sandbox.namespace),
+        ("Service", "hello-svc"),
+    ]
+    for color, message in (("blue", V1), ("green", V2)):
+        spec = objects["Deployment", f"hello-api-{color}"]["spec"]
+        assert spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"]
+        assert spec["selector"]["matchLabels"] == blue_green_selector(color)
+        assert spec["template"]["spec"]["containers"][0]["args"][0] == f"-text={message}"
+        assert spec["replicas"] == 3
+    service = objects["Service", "hello-svc"]
+    assert service["spec"]["selector"] == blue_green_selector("green")
+    assert service["spec"]["ports"][0]["nodePort"] == sandbox.node_port
