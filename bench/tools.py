@@ -326,19 +326,22 @@ class HelmDemo:
             self.releases_of(self.blue_green),
         ]
 
+    def values_file(self, name: str, values: dict[str, object]) -> Path:
+        """A chart values file (JSON is YAML) in the contender's directory."""
+        path = Path(self._directory.name) / f"values-{name}.yaml"
+        path.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
+        return path
+
     def values_for(self, message: str, replicas: int) -> Path:
-        path = Path(self._directory.name) / f"values-{abs(hash((message, replicas)))}.yaml"
         values = {
             "namespace": self.sandbox.namespace,
             "nodePort": self.sandbox.node_port,
             "message": message,
             "replicas": replicas,
         }
-        path.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
-        return path
+        return self.values_file(str(abs(hash((message, replicas)))), values)
 
     def blue_green_values(self, live: str) -> Path:
-        path = Path(self._directory.name) / f"values-blue-green-{live}.yaml"
         values = {
             "namespace": self.blue_green.namespace,
             "nodePort": self.blue_green.node_port,
@@ -349,8 +352,7 @@ class HelmDemo:
             "blueMessage": COLOR_MESSAGES["blue"],
             "greenMessage": COLOR_MESSAGES["green"],
         }
-        path.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
-        return path
+        return self.values_file(f"blue-green-{live}", values)
 
     def helm(self, *args: str, releases: str = "") -> str:
         namespace = releases or self.release_namespace

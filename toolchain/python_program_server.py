@@ -19,9 +19,9 @@ libraries once, then forks a copy of itself for each program run, which starts w
   in a file beside the socket. The program's own modules (the project's folder) are never
   preloaded: each run imports them fresh, so an edit always counts.
 - **Safety and lifetime:** one server per virtualenv (its real path and its site-packages'
-  mtime: a `pip install` gets a new one), Python and version of this file, on a Unix socket in a directory only its
-  user can open; it checks each peer's user id, and exits after IDLE_SECONDS without a run
-  (DEMO_ORQ_PYTHON_HOST_IDLE, seconds; 0 turns it off).
+  mtime: a `pip install` gets a new one), Python and version of this file, on a Unix socket
+  in a directory only its user can open; it checks each peer's user id, and exits after
+  IDLE_SECONDS without a run (DEMO_ORQ_PYTHON_HOST_IDLE, seconds; 0 turns it off).
 
 Standard library only: the server must not import grpc (or start any thread) before it forks.
 """

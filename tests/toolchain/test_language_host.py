@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
 from demo_orq.facts import PROJECT_DIR
+from tests.toolchain.program_servers import end_servers
 from toolchain import python_program_server
 
 SOURCE = PROJECT_DIR / "toolchain" / "langhost"
@@ -62,14 +64,12 @@ class Host:
 
 
 @pytest.fixture
-def no_program_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Programs started as new processes: no warm server used or started."""
-    monkeypatch.setenv(python_program_server.IDLE_ENV, "0")
-
-
-@pytest.fixture
 def host(host_binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
-    """The host started as the engine starts it, beside the runner and REPORTING_EXEC."""
+    """The host started as the engine starts it, beside the runner and REPORTING_EXEC; its
+    programs start as new processes (no warm server), and any server would be the test's own."""
+    runtime = Path(tempfile.mkdtemp(prefix="lh-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv(python_program_server.IDLE_ENV, "0")
     install = tmp_path / "bin"
     install.mkdir()
     shutil.copy2(host_binary, install / host_binary.name)
@@ -91,6 +91,7 @@ def host(host_binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
+        end_servers(runtime)
 
 
 def project(directory: Path, virtualenv: str | None = "venv") -> language_pb2.ProgramInfo:
@@ -136,9 +137,7 @@ def test_the_host_prints_its_port_and_answers_the_engine(host: Host):
     assert about.version == sys.version.split()[0]
 
 
-def test_a_program_runs_with_the_whole_request_as_the_exec_scripts_flags(
-    host: Host, no_program_server: None
-):
+def test_a_program_runs_with_the_whole_request_as_the_exec_scripts_flags(host: Host):
     response = host.stub.Run(run_request(host.directory), timeout=60)
     assert not response.error and not response.bail
     seen = report(host)
@@ -164,9 +163,7 @@ def test_a_program_runs_with_the_whole_request_as_the_exec_scripts_flags(
     assert seen["pulumi_loaded"] and seen["frozen"]
 
 
-def test_the_engines_address_from_the_handshake_replaces_the_one_it_was_started_with(
-    host: Host, no_program_server: None
-):
+def test_the_engines_address_from_the_handshake_replaces_the_one_it_was_started_with(host: Host):
     host.stub.Handshake(language_pb2.LanguageHandshakeRequest(engine_address="127.0.0.1:5"))
     host.stub.Run(run_request(host.directory), timeout=60)
     assert "--engine=127.0.0.1:5" in list(report(host)["argv"])  # type: ignore[call-overload]
@@ -176,22 +173,18 @@ def test_the_engines_address_from_the_handshake_replaces_the_one_it_was_started_
     ("exit_code", "error", "bail"),
     [(0, "", False), (32, "", True), (3, "Program exited with non-zero exit code: 3", False)],
 )
-def test_exit_codes_map_like_the_upstream_host(
-    host: Host, no_program_server: None, exit_code: int, error: str, bail: bool
-):
+def test_exit_codes_map_like_the_upstream_host(host: Host, exit_code: int, error: str, bail: bool):
     request = run_request(host.directory, config={"exit": str(exit_code)})
     response = host.stub.Run(request, timeout=60)
     assert (response.error, response.bail) == (error, bail)
 
 
 def test_a_program_runs_through_the_warm_server_once_there_is_one(
-    host: Host, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    host: Host, monkeypatch: pytest.MonkeyPatch
 ):
     """The first run starts a server (and runs the program itself); a later one is forked from
     that server: its parent is the server's supervisor, whose command line says `serve`."""
-    runtime = Path(os.environ.get("TMPDIR", "/tmp")) / f"lh-{os.getpid()}"
-    runtime.mkdir(exist_ok=True)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv(python_program_server.IDLE_ENV, "30")
     host.process.send_signal(signal.SIGINT)  # restarted below with this environment
     host.process.wait(timeout=30)
     parent_probe = host.directory / "bin" / "pulumi-language-python-exec"
@@ -218,22 +211,7 @@ def test_a_program_runs_through_the_warm_server_once_there_is_one(
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
-        end_servers(runtime)
     assert ways[0] == "new" and ways[-1] == "serve", ways
-
-
-def end_servers(runtime: Path) -> None:
-    """Ends the servers whose sockets are in `runtime` (found by their command lines)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in command and any(part.startswith(str(runtime).encode()) for part in command):
-            os.kill(int(entry.name), signal.SIGTERM)
-    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def process_exists(pid: int) -> bool:
@@ -251,9 +229,7 @@ def wait_gone(pid: int, seconds: float = 10) -> bool:
     return not process_exists(pid)
 
 
-def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(
-    host: Host, no_program_server: None
-):
+def test_the_host_ends_a_program_still_running_when_the_engine_ends_the_host(host: Host):
     """After a preview that a policy violation stopped, the program may still be running when
     the engine interrupts the host; the host must end it and exit at once (the engine would
     wait 5 s, then kill both)."""

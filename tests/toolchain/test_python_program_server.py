@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.toolchain.program_servers import end_servers
 from toolchain import python_program_server as server
 
 VENV = sys.prefix
@@ -27,10 +28,13 @@ VENV = sys.prefix
 def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private directory for this test's servers (never the user's), with a short path: a
     Unix socket's path has at most 107 bytes, and pytest's tmp_path is long."""
-    with tempfile.TemporaryDirectory(prefix="pps-") as directory:
-        monkeypatch.setenv("XDG_RUNTIME_DIR", directory)
-        monkeypatch.setenv(server.IDLE_ENV, "30")
-        yield Path(directory)
+    directory = Path(tempfile.mkdtemp(prefix="pps-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(directory))
+    monkeypatch.setenv(server.IDLE_ENV, "30")
+    try:
+        yield directory
+    finally:
+        end_servers(directory)
 
 
 @pytest.fixture
@@ -130,15 +134,12 @@ def test_the_runner_exits_as_the_program_did_with_or_without_a_server(
     assert runner(script, tmp_path).wait(timeout=60) == 3
     monkeypatch.setenv(server.IDLE_ENV, "30")
     socket_path = server.server_socket(VENV)
-    try:
-        assert runner(script, tmp_path).wait(timeout=60) == 3  # runs it, starts a server
-        deadline = time.monotonic() + 30
-        while not socket_path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert socket_path.exists(), "the runner started no server for the next run"
-        assert runner(script, tmp_path).wait(timeout=60) == 3  # through the server
-    finally:
-        end_server(socket_path)
+    assert runner(script, tmp_path).wait(timeout=60) == 3  # runs it, starts a server
+    deadline = time.monotonic() + 30
+    while not socket_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert socket_path.exists(), "the runner started no server for the next run"
+    assert runner(script, tmp_path).wait(timeout=60) == 3  # through the server
 
 
 def test_the_runner_passes_a_signal_on_to_the_program_the_server_forked(
@@ -157,19 +158,6 @@ def test_the_runner_passes_a_signal_on_to_the_program_the_server_forked(
     assert program_pid != process.pid, "the program was not forked from the server"
     process.terminate()
     assert process.wait(timeout=30) == -15
-
-
-def end_server(socket_path: Path) -> None:
-    """Ends the server listening on `socket_path` (found by its command line, which names it)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if str(socket_path).encode() in command and server.__file__.encode() in command:
-            os.kill(int(entry.name), 15)
 
 
 def test_servers_turned_off_leave_every_run_to_a_new_process(
