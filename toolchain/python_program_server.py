@@ -253,7 +253,25 @@ def preload(socket_path: Path) -> None:
         if name in sys.modules:
             continue
         with contextlib.suppress(Exception):
-            importlib.import_module(name)
+            import_as_the_program_did(name)
+
+
+def import_as_the_program_did(name: str) -> None:
+    """Imports `name` leaving its package as the program's own imports left it. A lazily
+    loaded package (pulumi_kubernetes' are) runs its __init__ at its first attribute access,
+    and that __init__ may bind a class over the submodule of the same name
+    (`apiextensions.CustomResource`): the package is made to run first, and the import of the
+    submodule must not rebind that name to the module."""
+    parent_name, _, child = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        vars(parent)  # runs a lazily loaded package, as the program's attribute access did
+        if name in sys.modules:
+            return  # its __init__ imported it
+    before = getattr(parent, child, None) if parent is not None else None
+    module = importlib.import_module(name)
+    if parent is not None and before is not None and before is not module:
+        setattr(parent, child, before)
 
 
 def record_modules(socket_path: Path, preloaded: frozenset[str]) -> None:

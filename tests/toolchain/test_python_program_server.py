@@ -188,3 +188,30 @@ def test_a_directory_that_others_can_open_is_not_used(tmp_path: Path):
     private = tmp_path / "private"
     assert server.private_directory(private)
     assert oct(private.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_preloading_keeps_a_lazy_packages_class_bound_over_its_submodule_of_the_same_name():
+    """pulumi_kubernetes.apiextensions is loaded lazily and exports the class CustomResource
+    from its submodule CustomResource: preloaded in the order a run recorded them, the program
+    must still find the class there (importing the submodule by name used to rebind it)."""
+    recorded = [
+        "pulumi_kubernetes",
+        "pulumi_kubernetes.apiextensions",
+        "pulumi_kubernetes.apiextensions.CustomResource",
+        "pulumi_kubernetes.apiextensions.CustomResourcePatch",
+        "pulumi_kubernetes.core.v1.Namespace",
+    ]
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(server.__file__).parent)!r})\n"
+        "import python_program_server as server\n"
+        f"for name in {recorded!r}:\n"
+        "    server.import_as_the_program_did(name)\n"
+        "import pulumi_kubernetes as k8s\n"
+        "print(type(k8s.apiextensions.CustomResource).__name__, "
+        "type(k8s.core.v1.Namespace).__name__)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert completed.stdout.split() == ["type", "type"], completed.stderr
