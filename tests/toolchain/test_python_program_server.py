@@ -181,10 +181,10 @@ def test_a_stale_socket_is_removed_and_the_run_left_to_the_host(tmp_path: Path, 
 
 
 def test_a_directory_that_others_can_open_is_not_used(tmp_path: Path):
-    shared = tmp_path / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    assert not server.private_directory(shared)
+    open_to_all = tmp_path / "open-to-all"
+    open_to_all.mkdir(mode=0o777)
+    open_to_all.chmod(0o777)
+    assert not server.private_directory(open_to_all)
     private = tmp_path / "private"
     assert server.private_directory(private)
     assert oct(private.stat().st_mode & 0o777) == oct(0o700)
